@@ -1,0 +1,59 @@
+package dev.lookahead4j.cpu;
+
+import dev.lookahead4j.backend.Backend;
+import dev.lookahead4j.backend.Buffer;
+import dev.lookahead4j.backend.GroupRange;
+import dev.lookahead4j.backend.PreparedStep;
+import dev.lookahead4j.backend.RuleKind;
+import dev.lookahead4j.backend.StepArgs;
+import dev.lookahead4j.backend.StepBuffers;
+
+/** The pure-Java backend: Java arrays and one parallel pass per step on a fixed worker pool. */
+public final class CpuBackend implements Backend {
+    /** Largest arena a CPU buffer can hold (one Java array). */
+    public static final long MAX_LENGTH = Integer.MAX_VALUE - 64;
+
+    private final WorkerPool pool;
+    private volatile boolean closed;
+
+    public CpuBackend(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("Invalid thread count: " + threads + " (must be >= 1)");
+        this.pool = new WorkerPool(threads);
+    }
+
+    public int threads() { return pool.size(); }
+
+    WorkerPool pool() {
+        if (closed) throw new IllegalStateException("device is closed");
+        return pool;
+    }
+
+    @Override
+    public Buffer allocate(String what, long length) {
+        if (closed) throw new IllegalStateException("device is closed");
+        if (length < 0 || length > MAX_LENGTH) {
+            throw new IllegalArgumentException("Invalid buffer length for " + what + ": " + length
+                    + " (the CPU backend holds at most " + MAX_LENGTH + " elements per buffer)");
+        }
+        try {
+            return new HostBuffer((int) length);
+        } catch (OutOfMemoryError e) {
+            throw new IllegalStateException("out of Java heap allocating " + what + ": " + length * 4L
+                    + " bytes; max heap " + Runtime.getRuntime().maxMemory() + " bytes (raise -Xmx)", e);
+        }
+    }
+
+    @Override
+    public PreparedStep prepare(RuleKind rule, StepBuffers buffers, GroupRange[] groups, StepArgs args) {
+        return new CpuStep(this, rule, buffers, groups, args);
+    }
+
+    @Override
+    public String describe() { return "cpu (" + pool.size() + " threads)"; }
+
+    @Override
+    public void close() {
+        closed = true;
+        pool.close();
+    }
+}

@@ -1,0 +1,280 @@
+package dev.lookahead4j.cpu;
+
+import static dev.lookahead4j.backend.RuleKind.F_AMSGRAD;
+import static dev.lookahead4j.backend.RuleKind.F_CENTERED;
+import static dev.lookahead4j.backend.RuleKind.F_DECOUPLED;
+import static dev.lookahead4j.backend.RuleKind.F_FIRST_STEP;
+import static dev.lookahead4j.backend.RuleKind.F_MAXIMIZE;
+import static dev.lookahead4j.backend.RuleKind.F_MOMENTUM;
+import static dev.lookahead4j.backend.RuleKind.F_NESTEROV;
+import static dev.lookahead4j.backend.RuleKind.F_RECTIFY;
+import static dev.lookahead4j.backend.RuleKind.F_WEIGHT_DECAY;
+import static dev.lookahead4j.backend.RuleKind.PULLBACK_PULLBACK;
+import static dev.lookahead4j.backend.RuleKind.PULLBACK_RESET;
+
+import dev.lookahead4j.backend.RuleKind;
+
+/**
+ * The per-element math of every rule: the reference implementation. Each loop body reads line for
+ * line like its twin in {@code cuda-kernels/rules.cuh}: same names, same order of operations,
+ * {@code Math.fma} exactly where the reference formulas (shared/reference README §2) write {@code fma}
+ * and where the CUDA code writes {@code fmaf}. Java never contracts a*b+c on its own, so everything
+ * else is separate IEEE float operations in the written order.
+ *
+ * <p>Arguments: the element range {@code [from, to)}, the buffers (see {@link RuleKind} for the
+ * slots), the rule's float scalars {@code s} and flag bits {@code f}, and the Lookahead sync:
+ * {@code sync} (this step syncs), {@code alpha}, {@code oneMinusAlpha}, {@code pullback} policy.
+ */
+public final class CpuKernels {
+    private CpuKernels() { }
+
+    /** Dispatches one range of one group to the rule's loop. */
+    public static void run(RuleKind rule, int from, int to, float[] p, float[] g, float[] s0, float[] s1,
+                           float[] s2, float[] slow, float[] cache, float[] s, int f,
+                           boolean sync, float alpha, float oneMinusAlpha, int pullback) {
+        switch (rule) {
+            case SGD -> sgd(from, to, p, g, s0, slow, cache, s, f, sync, alpha, oneMinusAlpha, pullback);
+            case ADAM -> adam(from, to, p, g, s0, s1, s2, slow, cache, s, f, sync, alpha, oneMinusAlpha, pullback);
+            case RMSPROP -> rmsprop(from, to, p, g, s0, s1, s2, slow, cache, s, f, sync, alpha, oneMinusAlpha, pullback);
+            case ADAGRAD -> adagrad(from, to, p, g, s1, slow, s, f, sync, alpha);
+            case RADAM -> radam(from, to, p, g, s0, s1, slow, cache, s, f, sync, alpha, oneMinusAlpha, pullback);
+            case NADAM -> nadam(from, to, p, g, s0, s1, slow, cache, s, f, sync, alpha, oneMinusAlpha, pullback);
+            default -> throw new IllegalArgumentException("unknown rule " + rule);
+        }
+    }
+
+    // ---------------------------------------------------------------- Lookahead sync, shared
+    //   phi   = fma(alpha, theta - phi, phi)        torch: phi.add_(theta - phi, alpha=alpha)
+    //   theta = phi
+    /** The sync of one element: writes phi' to {@code slow[i]} and returns it as the new theta. */
+    static float syncSlow(float[] slow, int i, float theta, float alpha) {
+        float phi = slow[i];
+        phi = Math.fma(alpha, theta - phi, phi);
+        slow[i] = phi;
+        return phi;
+    }
+
+    //   reset:    m = 0
+    //   pullback: m = fma(1 - alpha, c, m * alpha);  c = m     torch: m.mul_(alpha).add_(c, alpha=1-alpha)
+    /** The pullback policy on the first-moment value {@code m} of one element; returns the new m. */
+    static float pullbackMoment(float[] cache, int i, float m, float alpha, float oneMinusAlpha, int pullback) {
+        if (pullback == PULLBACK_RESET) {
+            m = 0.0f;
+        } else if (pullback == PULLBACK_PULLBACK) {
+            m = Math.fma(oneMinusAlpha, cache[i], m * alpha);
+            cache[i] = m;
+        }
+        return m;
+    }
+
+    /** The forced sync alone over {@code [from, to)}; {@code m} may be null (no first moment). */
+    public static void syncOnly(int from, int to, float[] p, float[] m, float[] slow, float[] cache,
+                                float alpha, float oneMinusAlpha, int pullback) {
+        for (int i = from; i < to; i++) {
+            p[i] = syncSlow(slow, i, p[i], alpha);
+            if (m != null) m[i] = pullbackMoment(cache, i, m[i], alpha, oneMinusAlpha, pullback);
+        }
+    }
+
+    // ---------------------------------------------------------------- SGD
+    //   d = g (negated if maximize);  if wd: d = fma(wd, p, d)
+    //   if momentum: buf = first ? d : fma(1 - dampening, d, buf * momentum)
+    //                d = nesterov ? fma(momentum, buf, d) : buf
+    //   p = fma(-lr, d, p)
+    static void sgd(int from, int to, float[] p, float[] g, float[] buf, float[] slow, float[] cache,
+                    float[] s, int f, boolean sync, float alpha, float oneMinusAlpha, int pullback) {
+        final float negLr = s[0], momentum = s[1], oneMinusDampening = s[2], weightDecay = s[3];
+        final boolean maximize = (f & F_MAXIMIZE) != 0, decay = (f & F_WEIGHT_DECAY) != 0;
+        final boolean hasMomentum = (f & F_MOMENTUM) != 0, first = (f & F_FIRST_STEP) != 0;
+        final boolean nesterov = (f & F_NESTEROV) != 0;
+        for (int i = from; i < to; i++) {
+            float pi = p[i];
+            float d = maximize ? -g[i] : g[i];
+            if (decay) d = Math.fma(weightDecay, pi, d);
+            float b = 0.0f;
+            if (hasMomentum) {
+                b = first ? d : Math.fma(oneMinusDampening, d, buf[i] * momentum);
+                d = nesterov ? Math.fma(momentum, b, d) : b;
+            }
+            pi = Math.fma(negLr, d, pi);
+            if (sync) {
+                pi = syncSlow(slow, i, pi, alpha);
+                if (hasMomentum) b = pullbackMoment(cache, i, b, alpha, oneMinusAlpha, pullback);
+            }
+            p[i] = pi;
+            if (hasMomentum) buf[i] = b;
+        }
+    }
+
+    // ---------------------------------------------------------------- Adam / AdamW / AMSGrad
+    //   g = maximize ? -g : g
+    //   if decoupled: p = p * (1 - lr*wd)          (AdamW, before everything else)
+    //   if wd (L2):   g = fma(wd, p, g)
+    //   m = fma(1 - beta1, g, m * beta1)
+    //   v = fma((1 - beta2) * g, g, v * beta2)
+    //   if amsgrad: vmax = max(vmax, v); v_used = vmax
+    //   denom = sqrt(v_used) / bc2_sqrt + eps
+    //   p = p + (neg_step_size * m) / denom
+    static void adam(int from, int to, float[] p, float[] g, float[] m, float[] v, float[] vmax,
+                     float[] slow, float[] cache, float[] s, int f,
+                     boolean sync, float alpha, float oneMinusAlpha, int pullback) {
+        final float weightDecay = s[0], decayFactor = s[1], beta1 = s[2], oneMinusBeta1 = s[3];
+        final float beta2 = s[4], oneMinusBeta2 = s[5], bc2Sqrt = s[6], eps = s[7], negStepSize = s[8];
+        final boolean maximize = (f & F_MAXIMIZE) != 0, decay = (f & F_WEIGHT_DECAY) != 0;
+        final boolean decoupled = (f & F_DECOUPLED) != 0, amsgrad = (f & F_AMSGRAD) != 0;
+        for (int i = from; i < to; i++) {
+            float pi = p[i];
+            float gi = maximize ? -g[i] : g[i];
+            if (decoupled) pi = pi * decayFactor;
+            if (decay) gi = Math.fma(weightDecay, pi, gi);
+            float mi = Math.fma(oneMinusBeta1, gi, m[i] * beta1);
+            float vi = Math.fma(oneMinusBeta2 * gi, gi, v[i] * beta2);
+            v[i] = vi;
+            if (amsgrad) {
+                vi = Math.max(vmax[i], vi);
+                vmax[i] = vi;
+            }
+            float denom = (float) Math.sqrt(vi) / bc2Sqrt + eps;
+            pi = pi + (negStepSize * mi) / denom;
+            if (sync) {
+                pi = syncSlow(slow, i, pi, alpha);
+                mi = pullbackMoment(cache, i, mi, alpha, oneMinusAlpha, pullback);
+            }
+            p[i] = pi;
+            m[i] = mi;
+        }
+    }
+
+    // ---------------------------------------------------------------- RMSprop
+    //   g = maximize ? -g : g;  if wd: g = fma(wd, p, g)
+    //   sq = fma((1 - rho) * g, g, sq * rho)
+    //   centered: ga = fma(1 - rho, g, ga * rho);  avg = sqrt(fma(-ga, ga, sq))
+    //   else:     avg = sqrt(sq)
+    //   avg = avg + eps
+    //   momentum: buf = buf * momentum + g / avg;  p = fma(-lr, buf, p)
+    //   else:     p = p + (-lr * g) / avg
+    static void rmsprop(int from, int to, float[] p, float[] g, float[] buf, float[] sq, float[] ga,
+                        float[] slow, float[] cache, float[] s, int f,
+                        boolean sync, float alpha, float oneMinusAlpha, int pullback) {
+        final float weightDecay = s[0], rho = s[1], oneMinusRho = s[2], eps = s[3], momentum = s[4], negLr = s[5];
+        final boolean maximize = (f & F_MAXIMIZE) != 0, decay = (f & F_WEIGHT_DECAY) != 0;
+        final boolean centered = (f & F_CENTERED) != 0, hasMomentum = (f & F_MOMENTUM) != 0;
+        for (int i = from; i < to; i++) {
+            float pi = p[i];
+            float gi = maximize ? -g[i] : g[i];
+            if (decay) gi = Math.fma(weightDecay, pi, gi);
+            float sqi = Math.fma(oneMinusRho * gi, gi, sq[i] * rho);
+            sq[i] = sqi;
+            float avg;
+            if (centered) {
+                float gai = Math.fma(oneMinusRho, gi, ga[i] * rho);
+                ga[i] = gai;
+                avg = (float) Math.sqrt(Math.fma(-gai, gai, sqi));
+            } else {
+                avg = (float) Math.sqrt(sqi);
+            }
+            avg = avg + eps;
+            float b = 0.0f;
+            if (hasMomentum) {
+                b = buf[i] * momentum + gi / avg;
+                pi = Math.fma(negLr, b, pi);
+            } else {
+                pi = pi + (negLr * gi) / avg;
+            }
+            if (sync) {
+                pi = syncSlow(slow, i, pi, alpha);
+                if (hasMomentum) b = pullbackMoment(cache, i, b, alpha, oneMinusAlpha, pullback);
+            }
+            p[i] = pi;
+            if (hasMomentum) buf[i] = b;
+        }
+    }
+
+    // ---------------------------------------------------------------- Adagrad
+    //   g = maximize ? -g : g;  if wd: g = fma(wd, p, g)
+    //   sum = fma(g, g, sum)
+    //   p = p + (neg_clr * g) / (sqrt(sum) + eps)
+    //   (no first moment: the pullback policies are no-ops)
+    static void adagrad(int from, int to, float[] p, float[] g, float[] sum, float[] slow,
+                        float[] s, int f, boolean sync, float alpha) {
+        final float weightDecay = s[0], negClr = s[1], eps = s[2];
+        final boolean maximize = (f & F_MAXIMIZE) != 0, decay = (f & F_WEIGHT_DECAY) != 0;
+        for (int i = from; i < to; i++) {
+            float pi = p[i];
+            float gi = maximize ? -g[i] : g[i];
+            if (decay) gi = Math.fma(weightDecay, pi, gi);
+            float sumi = Math.fma(gi, gi, sum[i]);
+            sum[i] = sumi;
+            float std = (float) Math.sqrt(sumi) + eps;
+            pi = pi + (negClr * gi) / std;
+            if (sync) pi = syncSlow(slow, i, pi, alpha);
+            p[i] = pi;
+        }
+    }
+
+    // ---------------------------------------------------------------- RAdam
+    //   g = maximize ? -g : g;  if wd: g = fma(wd, p, g)
+    //   m, v as Adam;  m_hat = m / bc1
+    //   rectify (rho_t > 5): a = (1 / (sqrt(v) + eps)) * bc2_sqrt;  p = p - ((m_hat * lr) * a) * rect
+    //   else:                p = p - m_hat * lr
+    static void radam(int from, int to, float[] p, float[] g, float[] m, float[] v,
+                      float[] slow, float[] cache, float[] s, int f,
+                      boolean sync, float alpha, float oneMinusAlpha, int pullback) {
+        final float weightDecay = s[0], beta1 = s[1], oneMinusBeta1 = s[2], beta2 = s[3], oneMinusBeta2 = s[4];
+        final float bc1 = s[5], lr = s[6], eps = s[7], bc2Sqrt = s[8], rect = s[9];
+        final boolean maximize = (f & F_MAXIMIZE) != 0, decay = (f & F_WEIGHT_DECAY) != 0;
+        final boolean rectify = (f & F_RECTIFY) != 0;
+        for (int i = from; i < to; i++) {
+            float pi = p[i];
+            float gi = maximize ? -g[i] : g[i];
+            if (decay) gi = Math.fma(weightDecay, pi, gi);
+            float mi = Math.fma(oneMinusBeta1, gi, m[i] * beta1);
+            float vi = Math.fma(oneMinusBeta2 * gi, gi, v[i] * beta2);
+            v[i] = vi;
+            float mHat = mi / bc1;
+            if (rectify) {
+                float a = (1.0f / ((float) Math.sqrt(vi) + eps)) * bc2Sqrt;
+                pi = pi - ((mHat * lr) * a) * rect;
+            } else {
+                pi = pi - mHat * lr;
+            }
+            if (sync) {
+                pi = syncSlow(slow, i, pi, alpha);
+                mi = pullbackMoment(cache, i, mi, alpha, oneMinusAlpha, pullback);
+            }
+            p[i] = pi;
+            m[i] = mi;
+        }
+    }
+
+    // ---------------------------------------------------------------- NAdam
+    //   g = maximize ? -g : g;  if wd: g = fma(wd, p, g)
+    //   m, v as Adam
+    //   denom = sqrt(v) / bc2_sqrt + eps
+    //   p = p + (coef_grad * g) / denom
+    //   p = p + (coef_exp_avg * m) / denom
+    static void nadam(int from, int to, float[] p, float[] g, float[] m, float[] v,
+                      float[] slow, float[] cache, float[] s, int f,
+                      boolean sync, float alpha, float oneMinusAlpha, int pullback) {
+        final float weightDecay = s[0], beta1 = s[1], oneMinusBeta1 = s[2], beta2 = s[3], oneMinusBeta2 = s[4];
+        final float bc2Sqrt = s[5], eps = s[6], coefGrad = s[7], coefExpAvg = s[8];
+        final boolean maximize = (f & F_MAXIMIZE) != 0, decay = (f & F_WEIGHT_DECAY) != 0;
+        for (int i = from; i < to; i++) {
+            float pi = p[i];
+            float gi = maximize ? -g[i] : g[i];
+            if (decay) gi = Math.fma(weightDecay, pi, gi);
+            float mi = Math.fma(oneMinusBeta1, gi, m[i] * beta1);
+            float vi = Math.fma(oneMinusBeta2 * gi, gi, v[i] * beta2);
+            v[i] = vi;
+            float denom = (float) Math.sqrt(vi) / bc2Sqrt + eps;
+            pi = pi + (coefGrad * gi) / denom;
+            pi = pi + (coefExpAvg * mi) / denom;
+            if (sync) {
+                pi = syncSlow(slow, i, pi, alpha);
+                mi = pullbackMoment(cache, i, mi, alpha, oneMinusAlpha, pullback);
+            }
+            p[i] = pi;
+            m[i] = mi;
+        }
+    }
+}

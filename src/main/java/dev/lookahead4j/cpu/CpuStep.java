@@ -1,0 +1,165 @@
+package dev.lookahead4j.cpu;
+
+import dev.lookahead4j.backend.Buffer;
+import dev.lookahead4j.backend.GroupRange;
+import dev.lookahead4j.backend.PreparedStep;
+import dev.lookahead4j.backend.RuleKind;
+import dev.lookahead4j.backend.StepArgs;
+import dev.lookahead4j.backend.StepBuffers;
+
+/**
+ * A prepared CPU step. The groups' ranges are cut into fixed blocks of {@link #BLOCK} elements
+ * (independent of the thread count); each worker takes a contiguous run of blocks. Reductions keep
+ * one double partial per block and add them in block order, so their results do not depend on the
+ * number of threads.
+ */
+final class CpuStep implements PreparedStep {
+    static final int BLOCK = 1 << 16;
+
+    private final CpuBackend backend;
+    private final RuleKind rule;
+    private final StepBuffers buffers;
+    private final StepArgs args;
+    // segments: block b owns segments [blockSeg[b], blockSeg[b+1]); segment j is group segGroup[j], [segFrom[j], segTo[j])
+    private final int[] blockSeg;
+    private final int[] segGroup, segFrom, segTo;
+    private final int blocks;
+    private final double[] partial;
+    private final boolean[] finite;
+
+    private final WorkerPool.Task stepTask = this::stepWorker;
+    private final WorkerPool.Task syncTask = this::syncWorker;
+    private final WorkerPool.Task finiteTask = this::finiteWorker;
+    private final WorkerPool.Task gradNormTask = w -> squaresWorker(w, false);
+    private final WorkerPool.Task distanceTask = w -> squaresWorker(w, true);
+
+    CpuStep(CpuBackend backend, RuleKind rule, StepBuffers buffers, GroupRange[] groups, StepArgs args) {
+        this.backend = backend;
+        this.rule = rule;
+        this.buffers = buffers;
+        this.args = args;
+        long total = 0;
+        for (GroupRange g : groups) total += g.length();
+        int nb = (int) ((total + BLOCK - 1) / BLOCK);
+        int[] bs = new int[nb + 1];
+        // count segments: one per (block, group) intersection
+        int maxSeg = nb + groups.length;
+        int[] sg = new int[maxSeg], sf = new int[maxSeg], st = new int[maxSeg];
+        int seg = 0, b = 0;
+        long pos = 0; // position in the concatenation of the groups
+        for (int gi = 0; gi < groups.length; gi++) {
+            long from = groups[gi].start(), end = groups[gi].end();
+            while (from < end) {
+                long blockEnd = (pos / BLOCK + 1) * BLOCK;
+                long take = Math.min(end - from, blockEnd - pos);
+                int blk = (int) (pos / BLOCK);
+                while (b <= blk) bs[b++] = seg;
+                sg[seg] = gi;
+                sf[seg] = (int) from;
+                st[seg] = (int) (from + take);
+                seg++;
+                from += take;
+                pos += take;
+            }
+        }
+        while (b <= nb) bs[b++] = seg;
+        this.blocks = nb;
+        this.blockSeg = bs;
+        this.segGroup = sg;
+        this.segFrom = sf;
+        this.segTo = st;
+        this.partial = new double[Math.max(nb, 1)];
+        this.finite = new boolean[Math.max(nb, 1)];
+    }
+
+    private int firstBlock(int worker) {
+        return (int) ((long) blocks * worker / backend.threads());
+    }
+
+    private static float[] arr(Buffer b) {
+        return b == null ? null : ((HostBuffer) b).array();
+    }
+
+    private void stepWorker(int w) {
+        float[] p = arr(buffers.params()), g = arr(buffers.grads());
+        float[] s0 = arr(buffers.s0()), s1 = arr(buffers.s1()), s2 = arr(buffers.s2());
+        float[] slow = arr(buffers.slow()), cache = arr(buffers.cache());
+        StepArgs a = args;
+        int segEnd = blockSeg[firstBlock(w + 1)];
+        for (int j = blockSeg[firstBlock(w)]; j < segEnd; j++) {
+            int gi = segGroup[j];
+            CpuKernels.run(rule, segFrom[j], segTo[j], p, g, s0, s1, s2, slow, cache,
+                    a.scalars[gi], a.flags[gi], a.sync, a.alpha, a.oneMinusAlpha, a.pullback);
+        }
+    }
+
+    private void syncWorker(int w) {
+        float[] p = arr(buffers.params()), m = arr(buffers.s0());
+        float[] slow = arr(buffers.slow()), cache = arr(buffers.cache());
+        StepArgs a = args;
+        int segEnd = blockSeg[firstBlock(w + 1)];
+        for (int j = blockSeg[firstBlock(w)]; j < segEnd; j++) {
+            CpuKernels.syncOnly(segFrom[j], segTo[j], p, m, slow, cache, a.alpha, a.oneMinusAlpha, a.pullback);
+        }
+    }
+
+    private void finiteWorker(int w) {
+        float[] g = arr(buffers.grads());
+        for (int b = firstBlock(w), e = firstBlock(w + 1); b < e; b++) {
+            boolean ok = true;
+            for (int j = blockSeg[b]; j < blockSeg[b + 1]; j++) {
+                for (int i = segFrom[j], to = segTo[j]; i < to; i++) {
+                    // x - x is 0 for finite x and NaN for NaN and +-Inf
+                    if (g[i] - g[i] != 0.0f) { ok = false; break; }
+                }
+            }
+            finite[b] = ok;
+        }
+    }
+
+    private void squaresWorker(int w, boolean distance) {
+        float[] x = arr(buffers.params());
+        float[] y = distance ? arr(buffers.slow()) : null;
+        if (!distance) x = arr(buffers.grads());
+        for (int b = firstBlock(w), e = firstBlock(w + 1); b < e; b++) {
+            double acc = 0.0;
+            for (int j = blockSeg[b]; j < blockSeg[b + 1]; j++) {
+                for (int i = segFrom[j], to = segTo[j]; i < to; i++) {
+                    double d = distance ? (double) x[i] - (double) y[i] : (double) x[i];
+                    acc += d * d;
+                }
+            }
+            partial[b] = acc;
+        }
+    }
+
+    @Override public void step() { backend.pool().run(stepTask); }
+
+    @Override public void syncOnly() { backend.pool().run(syncTask); }
+
+    @Override
+    public boolean gradientsFinite() {
+        backend.pool().run(finiteTask);
+        for (int b = 0; b < blocks; b++) if (!finite[b]) return false;
+        return true;
+    }
+
+    @Override
+    public double gradientSquaredNorm() {
+        backend.pool().run(gradNormTask);
+        return sum();
+    }
+
+    @Override
+    public double slowDistanceSquared() {
+        if (buffers.slow() == null) return 0.0;
+        backend.pool().run(distanceTask);
+        return sum();
+    }
+
+    private double sum() {
+        double s = 0.0;
+        for (int b = 0; b < blocks; b++) s += partial[b];
+        return s;
+    }
+}
