@@ -401,7 +401,7 @@ public final class CudaBackend implements Backend {
         String failure = driverLoadFailure;
         if (failure == null) {
             try {
-                jcuda.driver.JCudaDriver.setExceptionsEnabled(false);
+                cuDriverGetVersion(new int[1]); // loads the binding; changes no global JCuda setting
                 return;
             } catch (LinkageError e) {
                 String m = String.valueOf(e.getMessage());

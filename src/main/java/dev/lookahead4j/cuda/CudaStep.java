@@ -34,7 +34,7 @@ final class CudaStep implements PreparedStep {
     private final RuleKind rule;
     private final StepArgs args;
     private final GroupRange[] groups;
-    private final boolean hasS0, hasSlow, hasCache;
+    private final boolean hasS0, hasS2, hasSlow, hasCache;
     private final CUfunction stepFn;
 
     private final ByteBuffer[] stepStruct;
@@ -83,6 +83,7 @@ final class CudaStep implements PreparedStep {
             throw new IllegalArgumentException("Invalid buffers for " + rule + ": s0 " + (b.s0() != null) + ", s1 " + (b.s1() != null));
         }
         this.hasS0 = b.s0() != null;
+        this.hasS2 = b.s2() != null;
         this.hasSlow = b.slow() != null;
         this.hasCache = b.cache() != null;
         this.stepFn = backend.stepFunction(rule);
@@ -137,6 +138,7 @@ final class CudaStep implements PreparedStep {
         for (int g = 0; g < stepParams.length; g++) {
             int f = a.flags[g];
             if (!hasS0 && usesS0(f)) throw new IllegalStateException(rule + " with momentum needs the s0 buffer, and this step has none");
+            if (!hasS2 && usesS2(f)) throw new IllegalStateException(rule + " with AMSGrad/centered needs the s2 buffer, and this step has none");
             if (a.sync && a.pullback == RuleKind.PULLBACK_PULLBACK && usesS0(f) && !hasCache) {
                 throw new IllegalStateException("the PULLBACK policy needs the cache buffer, and this step has none");
             }
@@ -160,6 +162,10 @@ final class CudaStep implements PreparedStep {
             case SGD, RMSPROP -> (f & RuleKind.F_MOMENTUM) != 0;
             default -> false;
         };
+    }
+
+    private boolean usesS2(int f) {
+        return (rule == RuleKind.ADAM && (f & RuleKind.F_AMSGRAD) != 0) || (rule == RuleKind.RMSPROP && (f & RuleKind.F_CENTERED) != 0);
     }
 
     @Override
