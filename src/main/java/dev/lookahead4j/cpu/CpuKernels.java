@@ -41,6 +41,8 @@ public final class CpuKernels {
     public static void run(RuleKind rule, int from, int to, float[] p, float[] g, float[] s0, float[] s1,
                            float[] s2, float[] slow, float[] cache, float[] s, int f,
                            boolean sync, float alpha, float oneMinusAlpha, int pullback) {
+        // the first-moment buffer the pullback policies act on; rules without one leave s0 alone
+        final float[] m = hasFirstMoment(rule, f) ? s0 : null;
         for (int a = from; a < to; a += TILE) {
             int b = Math.min(to, a + TILE);
             switch (rule) {
@@ -52,8 +54,17 @@ public final class CpuKernels {
                 case NADAM -> nadam(a, b, p, g, s0, s1, s, f);
                 default -> throw new IllegalArgumentException("unknown rule " + rule);
             }
-            if (sync) syncOnly(a, b, p, s0, slow, cache, alpha, oneMinusAlpha, pullback);
+            if (sync) syncOnly(a, b, p, m, slow, cache, alpha, oneMinusAlpha, pullback);
         }
+    }
+
+    /** True when the rule keeps a first moment in s0: Adam-family always, SGD and RMSprop with momentum. */
+    static boolean hasFirstMoment(RuleKind rule, int f) {
+        return switch (rule) {
+            case ADAM, RADAM, NADAM -> true;
+            case SGD, RMSPROP -> (f & F_MOMENTUM) != 0;
+            case ADAGRAD -> false;
+        };
     }
 
     // ---------------------------------------------------------------- Lookahead sync
