@@ -28,10 +28,15 @@ class HotPathAllocationTest {
                 java.util.Arrays.fill(a.gradsArray(), 1e-3f);
                 for (int i = 0; i < 1500; i++) opt.step(); // warm up (and JIT)
                 long tid = Thread.currentThread().getId();
-                long before = mx.getThreadAllocatedBytes(tid);
-                for (int i = 0; i < 300; i++) opt.step();
-                long allocated = mx.getThreadAllocatedBytes(tid) - before;
-                assertTrue(allocated < 1024, inner.typeName() + ": 300 steps allocated " + allocated + " bytes on the calling thread");
+                // the least of three windows: a one-off (class loading, deoptimisation) shows in one window,
+                // a per-step allocation in all of them
+                long allocated = Long.MAX_VALUE;
+                for (int w = 0; w < 3; w++) {
+                    long before = mx.getThreadAllocatedBytes(tid);
+                    for (int i = 0; i < 300; i++) opt.step();
+                    allocated = Math.min(allocated, mx.getThreadAllocatedBytes(tid) - before);
+                }
+                assertTrue(allocated < 1024, inner.typeName() + ": 300 steps allocated (least of 3 windows) " + allocated + " bytes on the calling thread");
             }
         }
     }
