@@ -161,6 +161,34 @@ public final class ParamArena implements AutoCloseable {
     /** The whole flat gradient array (CPU arenas only). */
     public float[] gradsArray() { return hostArray(grads, "gradsArray"); }
 
+    // ------------------------------------------------------------------ raw device memory (CUDA arenas)
+
+    /**
+     * The raw CUDA device address of parameter {@code name}'s values ({@code size} contiguous float32),
+     * for user kernels or cuBLAS on the same device; valid until the arena is closed. Work on another
+     * stream must be ordered with the device's stream ({@link Device#synchronize()}, or the stream set on
+     * {@code dev.lookahead4j.cuda.CudaBackend}). {@link UnsupportedOperationException} on CPU arenas.
+     */
+    public long devicePointer(String name) { return deviceAddress(values, name, "devicePointer"); }
+
+    /** The raw CUDA device address of parameter {@code name}'s gradient; see {@link #devicePointer(String)}. */
+    public long gradDevicePointer(String name) { return deviceAddress(grads, name, "gradDevicePointer"); }
+
+    /** The raw CUDA device address of the whole flat values buffer ({@link #length()} floats). */
+    public long paramsDevicePointer() { return deviceAddress(values, null, "paramsDevicePointer"); }
+
+    /** The raw CUDA device address of the whole flat gradient buffer ({@link #length()} floats). */
+    public long gradsDevicePointer() { return deviceAddress(grads, null, "gradsDevicePointer"); }
+
+    private long deviceAddress(Buffer b, String name, String what) {
+        checkOpen();
+        long offset = name == null ? 0 : param(name).offset();
+        if (!(b instanceof dev.lookahead4j.cuda.DeviceMemory m)) {
+            throw new UnsupportedOperationException(what + " is only available on CUDA arenas (this one is on " + device.describe() + ")");
+        }
+        return m.deviceAddress() + offset * Float.BYTES;
+    }
+
     /** Sets every gradient to zero. */
     public void zeroGrad() {
         checkOpen();
