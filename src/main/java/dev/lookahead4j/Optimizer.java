@@ -10,6 +10,7 @@ import dev.lookahead4j.backend.StepBuffers;
 import dev.lookahead4j.checkpoint.CheckpointException;
 import dev.lookahead4j.checkpoint.OptimizerCheckpoint;
 import dev.lookahead4j.optim.InnerOptimizer;
+import dev.lookahead4j.optim.Powers;
 import dev.lookahead4j.schedule.LearningRateSchedule;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -67,6 +68,7 @@ public final class Optimizer implements AutoCloseable {
     boolean slowReady;
     double[] hostState;
     private double[] hostScratch;
+    private final Powers powers = new Powers();
     private long skippedSteps;
 
     private final AtomicBoolean busy = new AtomicBoolean();
@@ -155,14 +157,14 @@ public final class Optimizer implements AutoCloseable {
                 throw locateNonFinite(next);
             }
             System.arraycopy(hostState, 0, hostScratch, 0, hostState.length);
-            inner.advanceHostState(next, hostScratch);
+            inner.advanceHostState(next, hostScratch, powers);
             for (int g = 0; g < groupNames.length; g++) {
                 double lr = schedule.lr(groupLr[g], stepCount);
                 if (!(lr >= 0) || Double.isInfinite(lr)) {
                     throw new IllegalArgumentException("Invalid learning rate from the schedule: " + lr + " for group '"
                             + groupNames[g] + "' at step " + next + " (must be finite and >= 0); nothing was changed");
                 }
-                args.flags[g] = inner.scalars(next, lr, groupWeightDecay[g], hostScratch, args.scalars[g]);
+                args.flags[g] = inner.scalars(next, lr, groupWeightDecay[g], hostScratch, powers, args.scalars[g]);
             }
             args.sync = lookahead != null && next % lookahead.syncPeriod() == 0;
             if (lookahead != null && !slowReady) slow.copyFrom(arena.valuesBuffer());

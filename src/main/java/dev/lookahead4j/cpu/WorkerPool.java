@@ -14,7 +14,7 @@ final class WorkerPool implements AutoCloseable {
         void run(int worker);
     }
 
-    private static final int SPINS = 20_000;
+    private static final int SPINS = 2_000;
 
     private final int size;
     private final Thread[] threads;

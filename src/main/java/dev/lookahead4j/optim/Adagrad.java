@@ -42,7 +42,7 @@ public record Adagrad(double lr, double lrDecay, double weightDecay, double init
     @Override public String[] stateNames() { return new String[] {null, "sum", null}; }
 
     @Override
-    public int scalars(long t, double lr, double weightDecay, double[] hostState, float[] out) {
+    public int scalars(long t, double lr, double weightDecay, double[] hostState, Powers powers, float[] out) {
         double clr = lr / (1 + (t - 1) * lrDecay);
         out[0] = f32(weightDecay);
         out[1] = f32(-clr);

@@ -50,9 +50,9 @@ public record Adam(double lr, double beta1, double beta2, double eps, double wei
     @Override public String[] stateNames() { return new String[] {"exp_avg", "exp_avg_sq", amsgrad ? "max_exp_avg_sq" : null}; }
 
     @Override
-    public int scalars(long t, double lr, double weightDecay, double[] hostState, float[] out) {
-        double bc1 = 1 - StrictMath.pow(beta1, t);
-        double bc2 = 1 - StrictMath.pow(beta2, t);
+    public int scalars(long t, double lr, double weightDecay, double[] hostState, Powers powers, float[] out) {
+        double bc1 = 1 - powers.pow(beta1, t);
+        double bc2 = 1 - powers.pow(beta2, t);
         out[0] = f32(weightDecay);
         out[1] = f32(1 - lr * weightDecay);
         out[2] = f32(beta1);

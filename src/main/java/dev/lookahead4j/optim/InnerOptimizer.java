@@ -34,14 +34,15 @@ public sealed interface InnerOptimizer permits Sgd, Adam, RmsProp, Adagrad, RAda
     default void initHostState(double[] state) { }
 
     /** Advances the host-side state to step {@code t} (1 on the first step). */
-    default void advanceHostState(long t, double[] state) { }
+    default void advanceHostState(long t, double[] state, Powers powers) { }
 
     /**
      * Writes the float scalars of step {@code t} (1 on the first step) for a group with learning rate
      * {@code lr} and weight decay {@code weightDecay} into {@code out} and returns the flag bits.
-     * {@code hostState} is already advanced to step t.
+     * {@code hostState} is already advanced to step t. Powers of the betas come from {@code powers}
+     * (StrictMath.pow, tabulated per block of steps).
      */
-    int scalars(long t, double lr, double weightDecay, double[] hostState, float[] out);
+    int scalars(long t, double lr, double weightDecay, double[] hostState, Powers powers, float[] out);
 
     /** Same config with another base learning rate and weight decay (used for per-group settings). */
     InnerOptimizer withLrAndWeightDecay(double lr, double weightDecay);

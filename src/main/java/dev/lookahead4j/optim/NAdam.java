@@ -45,20 +45,20 @@ public record NAdam(double lr, double beta1, double beta2, double eps, double we
     @Override public int hostStateSize() { return 1; }
     @Override public void initHostState(double[] state) { state[0] = 1.0; }
 
-    private double mu(long t) {
-        return beta1 * (1. - 0.5 * StrictMath.pow(0.96, t * momentumDecay));
+    private double mu(long t, Powers powers) {
+        return beta1 * (1. - 0.5 * powers.pow(0.96, momentumDecay, t));
     }
 
     /** mu_prod = f32(mu_prod * f32(mu_t)): PyTorch keeps the product in a float32 tensor. */
     @Override
-    public void advanceHostState(long t, double[] state) {
-        state[0] = (float) state[0] * f32(mu(t));
+    public void advanceHostState(long t, double[] state, Powers powers) {
+        state[0] = (float) state[0] * f32(mu(t, powers));
     }
 
     @Override
-    public int scalars(long t, double lr, double weightDecay, double[] hostState, float[] out) {
-        double bc2 = 1 - StrictMath.pow(beta2, t);
-        double mu = mu(t), muNext = mu(t + 1);
+    public int scalars(long t, double lr, double weightDecay, double[] hostState, Powers powers, float[] out) {
+        double bc2 = 1 - powers.pow(beta2, t);
+        double mu = mu(t, powers), muNext = mu(t + 1, powers);
         double muProduct = hostState[0];
         out[0] = f32(weightDecay);
         out[1] = f32(beta1);

@@ -42,9 +42,9 @@ public record RAdam(double lr, double beta1, double beta2, double eps, double we
     @Override public String[] stateNames() { return new String[] {"exp_avg", "exp_avg_sq", null}; }
 
     @Override
-    public int scalars(long t, double lr, double weightDecay, double[] hostState, float[] out) {
-        double pow2 = StrictMath.pow(beta2, t);
-        double bc1 = 1 - StrictMath.pow(beta1, t);
+    public int scalars(long t, double lr, double weightDecay, double[] hostState, Powers powers, float[] out) {
+        double pow2 = powers.pow(beta2, t);
+        double bc1 = 1 - powers.pow(beta1, t);
         double bc2 = 1 - pow2;
         double rhoInf = 2 / (1 - beta2) - 1;
         double rhoT = rhoInf - 2 * (double) t * pow2 / bc2;

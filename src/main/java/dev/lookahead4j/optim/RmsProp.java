@@ -45,7 +45,7 @@ public record RmsProp(double lr, double rho, double eps, double weightDecay, dou
     }
 
     @Override
-    public int scalars(long t, double lr, double weightDecay, double[] hostState, float[] out) {
+    public int scalars(long t, double lr, double weightDecay, double[] hostState, Powers powers, float[] out) {
         out[0] = f32(weightDecay);
         out[1] = f32(rho);
         out[2] = f32(1 - rho);

@@ -46,7 +46,7 @@ public record Sgd(double lr, double momentum, double dampening, double weightDec
     @Override public String[] stateNames() { return new String[] {momentum != 0 ? "momentum_buffer" : null, null, null}; }
 
     @Override
-    public int scalars(long t, double lr, double weightDecay, double[] hostState, float[] out) {
+    public int scalars(long t, double lr, double weightDecay, double[] hostState, Powers powers, float[] out) {
         out[0] = f32(-lr);
         out[1] = f32(momentum);
         out[2] = f32(1 - dampening);
