@@ -40,7 +40,7 @@ public record Dataset(String name, byte[] images, byte[] labels, int count, int 
         for (int k = 0; k < n; k++) {
             int s = order[from + k];
             int src = s * p, dst = k * p;
-            for (int j = 0; j < p; j++) x[dst + j] = (images[src + j] & 0xff) * (1f / 255f);
+            for (int j = 0; j < p; j++) x[dst + j] = (images[src + j] & 0xff) / 255f;
             y[k] = labels[s];
         }
     }

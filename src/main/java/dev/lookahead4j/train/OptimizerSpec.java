@@ -102,7 +102,7 @@ public final class OptimizerSpec {
 
     static String fmt(double d) {
         if (d == Math.rint(d) && Math.abs(d) < 1e6) return Long.toString((long) d);
-        String s = Double.toString(d);
-        return s.endsWith(".0") ? s.substring(0, s.length() - 2) : s;
+        if (Math.abs(d) >= 1e-6 && Math.abs(d) < 1e6) return java.math.BigDecimal.valueOf(d).stripTrailingZeros().toPlainString();
+        return Double.toString(d);
     }
 }
