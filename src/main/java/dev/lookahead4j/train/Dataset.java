@@ -32,15 +32,16 @@ public record Dataset(String name, byte[] images, byte[] labels, int count, int 
     public int pixels() { return rows * cols; }
 
     /**
-     * Copies samples {@code order[from..from+n)} into {@code x} (n rows of {@link #pixels()} floats,
-     * value/255) and {@code y} (n labels).
+     * Copies samples {@code order[from..from+n)} into rows {@code x[0..n)} (each of at least
+     * {@link #pixels()} floats, value/255) and their labels into {@code y[0..n)}.
      */
-    public void gather(int[] order, int from, int n, float[] x, byte[] y) {
+    public void gather(int[] order, int from, int n, float[][] x, byte[] y) {
         int p = pixels();
         for (int k = 0; k < n; k++) {
             int s = order[from + k];
-            int src = s * p, dst = k * p;
-            for (int j = 0; j < p; j++) x[dst + j] = (images[src + j] & 0xff) / 255f;
+            int src = s * p;
+            float[] row = x[k];
+            for (int j = 0; j < p; j++) row[j] = (images[src + j] & 0xff) / 255f;
             y[k] = labels[s];
         }
     }

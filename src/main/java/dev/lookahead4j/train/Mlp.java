@@ -18,7 +18,10 @@ import java.util.Random;
  * PyTorch's {@code nn.Linear.weight}. Initialisation follows {@code nn.Linear}: weights and biases
  * uniform in {@code [-1/sqrt(fan_in), 1/sqrt(fan_in)]}, drawn from {@code java.util.Random(seed)}.
  *
- * <p>All activations and gradients are allocated once, for batches of up to {@code maxBatch} rows.
+ * <p>The kernels work on arrays of rows ({@link MlpKernels} says why): before each forward pass the
+ * weights are copied from the arena into row arrays (one pass over the parameters, about 1/128 of the
+ * work of a batch of 128), and each weight-gradient row is copied into the arena's gradient array.
+ * All activations and gradients are allocated once, for batches of up to {@code maxBatch} rows.
  * Matrix products run on a pool of {@code threads} threads and give the same bits for any thread
  * count ({@link MlpKernels}). Float32 throughout; losses are summed in double for reporting.
  * Not thread-safe.
@@ -35,12 +38,18 @@ public final class Mlp implements AutoCloseable {
     private final ParamArena arena;
     private final float[] params, grads;
     private final int[] wOff, bOff;
-    /** acts[0]: the input batch; acts[l]: layer l's output (after ReLU except for the last, the logits). */
-    private final float[][] acts;
-    /** deltas[l]: gradient of the loss w.r.t. layer l's pre-activation output (l >= 1). */
-    private final float[][] deltas;
+    /** acts[l][b]: the input batch (l = 0), layer l's output (after ReLU except for the last, the logits). */
+    private final float[][][] acts;
+    /** deltas[l][b]: gradient of the loss w.r.t. layer l's pre-activation output (l >= 1). */
+    private final float[][][] deltas;
+    /** wRows[l][i]: row i of layer l's [in][out] weight, packed from the arena before each forward pass. */
+    private final float[][][] wRows;
+    /** bias[l]: layer l's bias, packed with the weights. */
+    private final float[][] bias;
+    /** gRows[l][i]: row i of layer l's weight gradient, copied into the arena's gradient array. */
+    private final float[][][] gRows;
     /** [out][in] copies of the weights of layers 2..L, for the input gradients. */
-    private final float[][] wTransposed;
+    private final float[][][] wTransposed;
     private final float[] rowLoss;
     private final byte[] batchLabels;
     private final Parallel pool;
@@ -49,6 +58,7 @@ public final class Mlp implements AutoCloseable {
     // the operation a pool task runs, and its arguments (set before each dispatch; no allocation per call)
     private int opLayer, opRows;
     private boolean opTrain;
+    private final Parallel.Task packTask = this::packPart;
     private final Parallel.Task forwardTask = this::forwardPart;
     private final Parallel.Task weightGradTask = this::weightGradPart;
     private final Parallel.Task inputGradTask = this::inputGradPart;
@@ -87,13 +97,21 @@ public final class Mlp implements AutoCloseable {
             wOff[l] = Math.toIntExact(arena.param(weightName(l)).offset());
             bOff[l] = Math.toIntExact(arena.param(biasName(l)).offset());
         }
-        acts = new float[layers + 1][];
-        deltas = new float[layers + 1][];
-        wTransposed = new float[layers + 1][];
+        acts = new float[layers + 1][][];
+        deltas = new float[layers + 1][][];
+        wRows = new float[layers + 1][][];
+        bias = new float[layers + 1][];
+        gRows = new float[layers + 1][][];
+        wTransposed = new float[layers + 1][][];
         for (int l = 0; l <= layers; l++) {
-            acts[l] = new float[Math.multiplyExact(maxBatch, widths[l])];
-            if (l >= 1) deltas[l] = new float[maxBatch * widths[l]];
-            if (l >= 2) wTransposed[l] = new float[widths[l - 1] * widths[l]];
+            acts[l] = new float[maxBatch][widths[l]];
+            if (l >= 1) {
+                deltas[l] = new float[maxBatch][widths[l]];
+                wRows[l] = new float[widths[l - 1]][widths[l]];
+                gRows[l] = new float[widths[l - 1]][widths[l]];
+                bias[l] = new float[widths[l]];
+            }
+            if (l >= 2) wTransposed[l] = new float[widths[l]][widths[l - 1]];
         }
         rowLoss = new float[maxBatch];
         batchLabels = new byte[maxBatch];
@@ -134,6 +152,7 @@ public final class Mlp implements AutoCloseable {
     public double trainStep(Dataset data, int[] order, int from, int n) {
         checkBatch(data, n);
         data.gather(order, from, n, acts[0], batchLabels);
+        pool.run(packTask);
         forward(n);
         loss(n, true);
         double sum = 0;
@@ -147,6 +166,7 @@ public final class Mlp implements AutoCloseable {
         int[] order = identity(data.count());
         double lossSum = 0;
         long correct = 0;
+        pool.run(packTask);
         for (int from = 0; from < data.count(); from += maxBatch) {
             int n = Math.min(maxBatch, data.count() - from);
             checkBatch(data, n);
@@ -173,8 +193,7 @@ public final class Mlp implements AutoCloseable {
 
     /** The logits of the last forward pass, row b (for tests). */
     float[] logits(int b) {
-        int c = widths[layers];
-        return Arrays.copyOfRange(acts[layers], b * c, b * c + c);
+        return Arrays.copyOf(acts[layers][b], widths[layers]);
     }
 
     private void checkBatch(Dataset data, int n) {
@@ -195,10 +214,20 @@ public final class Mlp implements AutoCloseable {
         }
     }
 
+    /** Copies the arena's weights and biases into the row arrays the kernels read (rows split over workers). */
+    private void packPart(int w, int workers) {
+        for (int l = 1; l <= layers; l++) {
+            int in = widths[l - 1], out = widths[l];
+            int i0 = Parallel.range(in, 1, w, workers), i1 = Parallel.range(in, 1, w + 1, workers);
+            for (int i = i0; i < i1; i++) System.arraycopy(params, wOff[l] + i * out, wRows[l][i], 0, out);
+            if (w == 0) System.arraycopy(params, bOff[l], bias[l], 0, out);
+        }
+    }
+
     private void forwardPart(int w, int workers) {
         int l = opLayer;
         int b0 = Parallel.range(opRows, 2, w, workers), b1 = Parallel.range(opRows, 2, w + 1, workers);
-        MlpKernels.forward(acts[l - 1], widths[l - 1], params, wOff[l], bOff[l], widths[l], acts[l], b0, b1, l < layers);
+        MlpKernels.forward(acts[l - 1], widths[l - 1], wRows[l], bias[l], widths[l], acts[l], b0, b1, l < layers);
     }
 
     private int loss(int n, boolean train) {
@@ -212,7 +241,7 @@ public final class Mlp implements AutoCloseable {
 
     private void lossPart(int w, int workers) {
         int b0 = Parallel.range(opRows, 1, w, workers), b1 = Parallel.range(opRows, 1, w + 1, workers);
-        correctPerWorker[w] = MlpKernels.softmaxCrossEntropy(acts[layers], widths[layers], batchLabels, 0, opRows, rowLoss,
+        correctPerWorker[w] = MlpKernels.softmaxCrossEntropy(acts[layers], widths[layers], batchLabels, opRows, rowLoss,
                 opTrain ? deltas[layers] : null, b0, b1);
     }
 
@@ -229,12 +258,18 @@ public final class Mlp implements AutoCloseable {
     private void weightGradPart(int w, int workers) {
         int l = opLayer;
         int in = widths[l - 1];
+        int out = widths[l];
         int i0 = Parallel.range(in, 2, w, workers), i1 = Parallel.range(in, 2, w + 1, workers);
-        MlpKernels.weightGrad(acts[l - 1], in, deltas[l], widths[l], opRows, grads, wOff[l], i0, i1);
-        // the [out][in] copy for the input gradient, read before the optimizer changes the weights
+        MlpKernels.weightGrad(acts[l - 1], deltas[l], out, opRows, gRows[l], i0, i1);
+        for (int i = i0; i < i1; i++) System.arraycopy(gRows[l][i], 0, grads, wOff[l] + i * out, out);
+        // the [out][in] copy of the weights for the input gradient
         if (l >= 2) {
-            int o0 = Parallel.range(widths[l], 1, w, workers), o1 = Parallel.range(widths[l], 1, w + 1, workers);
-            MlpKernels.transpose(params, wOff[l], in, widths[l], wTransposed[l], o0, o1);
+            int o0 = Parallel.range(out, 1, w, workers), o1 = Parallel.range(out, 1, w + 1, workers);
+            float[][] src = wRows[l], dst = wTransposed[l];
+            for (int o = o0; o < o1; o++) {
+                float[] row = dst[o];
+                for (int i = 0; i < in; i++) row[i] = src[i][o];
+            }
         }
     }
 

@@ -60,11 +60,11 @@ class IdxTest {
         Path raw = write("i.raw", images(2051, 3, 2, 4, 24));
         assertArrayEquals(d.images(), Idx.readImages(raw).pixels());
         // gather scales to [0, 1] in the given order
-        float[] x = new float[16];
+        float[][] x = new float[2][8];
         byte[] y = new byte[2];
         d.gather(new int[] {2, 0}, 0, 2, x, y);
-        assertEquals((16 * 7 & 0xff) / 255f, x[0]);
-        assertEquals(d.images()[1] & 0xff, Math.round(x[9] * 255)); // batch row 1 is sample 0
+        assertEquals((16 * 7 & 0xff) / 255f, x[0][0]);
+        assertEquals(d.images()[1] & 0xff, Math.round(x[1][1] * 255)); // batch row 1 is sample 0
         assertArrayEquals(new byte[] {2, 0}, y);
     }
 
