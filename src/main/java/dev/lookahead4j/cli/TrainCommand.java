@@ -3,6 +3,7 @@ package dev.lookahead4j.cli;
 import dev.lookahead4j.Lookahead;
 import dev.lookahead4j.Pullback;
 import dev.lookahead4j.optim.InnerOptimizer;
+import dev.lookahead4j.train.CublasProbe;
 import dev.lookahead4j.train.Dataset;
 import dev.lookahead4j.train.EpochStats;
 import dev.lookahead4j.train.FashionMnist;
@@ -234,7 +235,8 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("Invalid --device: '" + spec + "' (auto, cpu, cuda or cuda:N)");
         }
         String why = "the CUDA model path (cuBLAS SGEMM + cuda-kernels/mlp.cu) is not built yet; the model and optimizer run on the CPU";
-        return spec.equals("auto") ? "--device auto: " + why : "--device " + spec + ": " + why;
+        if (spec.equals("auto")) return "--device auto: " + why;
+        return "--device " + spec + ": " + why + CublasProbe.unavailableReason().map(r -> "; besides, " + r).orElse("");
     }
 
     /** Prints table rows and drives the progress bar. */

@@ -69,6 +69,21 @@ class TrainCommandTest {
     }
 
     @Test
+    void cudaRequestSaysTheModelRunsOnTheCpuAndWhyCublasCannotLoad() {
+        Run r = cli("train", "--embedded", "--device", "cuda", "--epochs", "1", "--hidden", "8", "--train-samples", "64",
+                "--test-samples", "16", "--compare", "inner", "--progress", "off", "--out", dir.toString());
+        assertEquals(0, r.rc(), r.out() + r.err());
+        String note = r.out().lines().filter(l -> l.startsWith("note: --device cuda:")).findFirst().orElse("");
+        assertTrue(note.contains("not built yet") && note.contains("run on the CPU"), r.out());
+        var reason = CublasProbe.unavailableReason();
+        reason.ifPresent(why -> {
+            assertTrue(why.startsWith("JCublas ") && !why.contains("\n"), why);
+            assertTrue(note.contains(why), note);
+        });
+        assertEquals(1, r.out().lines().filter(l -> l.matches("adam\\(lr=0\\.001\\) +1 .*")).count(), "--compare inner: one run");
+    }
+
+    @Test
     void explicitDataDirectoryWithoutFilesIsBadInput() {
         Run r = cli("train", "--data", dir.resolve("nothing").toString(), "--out", dir.toString());
         assertEquals(2, r.rc());
