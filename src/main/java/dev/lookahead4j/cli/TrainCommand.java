@@ -38,7 +38,7 @@ import picocli.CommandLine.Option;
  * and writes {@code train-log.csv}, {@code train-log.json} and {@code train-curves.png} to {@code --out}.
  * Exit 0 on success, 2 for bad input (options, malformed data files), 1 for other failures.
  */
-@Command(name = "train", sortOptions = false,
+@Command(name = "train", sortOptions = false, mixinStandardHelpOptions = true,
         description = {"Train an MLP on Fashion-MNIST with an optimizer alone and with Lookahead around it; "
                 + "print per-epoch and side-by-side tables, write a CSV/JSON log and a PNG plot.",
             "Runs on embedded synthetic data when the Fashion-MNIST files are not found."})
@@ -51,7 +51,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--embedded", description = "Use the embedded synthetic data even when Fashion-MNIST is installed.")
     boolean embedded;
 
-    @Option(names = "--hidden", split = ",", paramLabel = "W[,W...]", defaultValue = "256,128",
+    @Option(names = "--hidden", split = ",", arity = "1", paramLabel = "W[,W...]", defaultValue = "256,128",
             description = "Hidden layer widths (default: ${DEFAULT-VALUE}; 0 for none, a linear model).")
     int[] hidden;
 
@@ -155,7 +155,7 @@ final class TrainCommand implements Callable<Integer> {
         int[] widths = cfg.widths(split.train().pixels(), split.train().classes());
         String model = Arrays.stream(widths).mapToObj(Integer::toString).collect(Collectors.joining("-"));
         if (deviceNote != null) o.println("note: " + deviceNote);
-        o.printf(Locale.ROOT, "data: %s (%d train / %d test), model: MLP %s (%,d parameters), batch %d, %d epochs, seed %d, cpu %d threads%n",
+        o.printf(Locale.ROOT, "data: %s (%d train / %d test), model: MLP %s (%,d parameters), batch %d, epochs %d, seed %d, cpu %d threads%n",
                 split.embedded() ? "embedded synthetic data" : split.train().name().replace(" train", ""),
                 split.train().count(), split.test().count(), model, parameterCount(widths), batchSize, epochs, seed, nThreads);
         o.println("Lookahead runs are evaluated on their slow weights (as in the paper); training loss is on the fast weights.");
@@ -179,7 +179,7 @@ final class TrainCommand implements Callable<Integer> {
         // ---- outputs
         o.println();
         o.println("Comparison (" + (split.embedded() ? "embedded synthetic data" : "Fashion-MNIST") + ", MLP " + model + ", batch "
-                + batchSize + ", " + epochs + " epochs, seed " + seed + ")");
+                + batchSize + ", " + epochs + (epochs == 1 ? " epoch" : " epochs") + ", seed " + seed + ")");
         o.print(TrainReport.comparisonTable(results));
         o.printf(Locale.ROOT, "total: %.1f s for %d runs (training and evaluation)%n", total, results.size());
         Map<String, Object> settings = new LinkedHashMap<>();
