@@ -3,6 +3,7 @@ package dev.lookahead4j.train;
 /**
  * Labelled images held as bytes: {@code images[s*pixels + p]} is pixel p of sample s (0..255), and
  * {@code labels[s]} its class in [0, classes). {@link #gather} scales a batch to floats in [0, 1].
+ * The arrays are held as given, not copied (tens of megabytes): do not change them afterwards.
  *
  * @param name    where it came from (for messages and logs)
  * @param images  count*rows*cols pixels, row-major per image

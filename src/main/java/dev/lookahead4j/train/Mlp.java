@@ -81,6 +81,12 @@ public final class Mlp implements AutoCloseable {
         if (widths[widths.length - 1] < 2) throw new IllegalArgumentException("Invalid number of classes: " + widths[widths.length - 1] + " (must be >= 2)");
         if (maxBatch < 1) throw new IllegalArgumentException("Invalid maxBatch: " + maxBatch + " (must be >= 1)");
         if (threads < 1) throw new IllegalArgumentException("Invalid threads: " + threads + " (must be >= 1)");
+        long weights = 0;
+        for (int l = 1; l < widths.length; l++) weights += (long) widths[l - 1] * widths[l];
+        if (weights > 1L << 28) {
+            throw new IllegalArgumentException("Invalid widths: " + Arrays.toString(widths) + " give " + weights
+                    + " weights (at most 268435456 in this demo)");
+        }
         this.widths = widths.clone();
         this.layers = widths.length - 1;
         this.maxBatch = maxBatch;

@@ -125,4 +125,30 @@ class MlpGradientTest {
             for (float v : b2) assertTrue(Math.abs(v) <= bound2);
         }
     }
+
+    @Test
+    void badShapesAreRejectedNamingTheArgument() {
+        try (Device dev = Device.cpu(1)) {
+            java.util.List<Object[]> cases = java.util.List.of(
+                    new Object[] {new int[] {784}, 8, 1, "Invalid widths: need at least input and output widths"},
+                    new Object[] {new int[] {784, 0, 10}, 8, 1, "Invalid layer width: 0 (must be in [1, 65536])"},
+                    new Object[] {new int[] {784, 1}, 8, 1, "Invalid number of classes: 1 (must be >= 2)"},
+                    new Object[] {new int[] {65536, 65536, 10}, 8, 1, "at most 268435456"},
+                    new Object[] {new int[] {4, 3}, 0, 1, "Invalid maxBatch: 0 (must be >= 1)"},
+                    new Object[] {new int[] {4, 3}, 8, 0, "Invalid threads: 0 (must be >= 1)"});
+            for (Object[] c : cases) {
+                IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> new Mlp(dev, (int[]) c[0], (int) c[1], (int) c[2]).close());
+                assertTrue(e.getMessage().contains((String) c[3]), e.getMessage());
+            }
+            try (Mlp m = new Mlp(dev, new int[] {10, 3}, 4, 1)) {
+                IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> m.trainStep(data(), new int[] {0, 1, 2, 3, 4}, 0, 5));
+                assertTrue(e.getMessage().contains("Invalid batch size: 5 (must be in [1, 4])"), e.getMessage());
+                Dataset wrongPixels = new Dataset("w", new byte[12], new byte[1], 1, 3, 4, 3);
+                e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> m.evaluate(wrongPixels));
+                assertTrue(e.getMessage().contains("12 pixels per image, the model's input width is 10"), e.getMessage());
+            }
+        }
+    }
 }
