@@ -2,23 +2,80 @@ package dev.lookahead4j;
 
 import dev.lookahead4j.backend.Backend;
 import dev.lookahead4j.cpu.CpuBackend;
+import java.lang.ref.Cleaner;
 import java.util.Optional;
 
 /**
  * Where an arena's memory lives and where steps run: the CPU (a pool of worker threads) or a CUDA
- * GPU. A device is {@link AutoCloseable}; close it after the arenas built on it.
+ * GPU. A device is {@link AutoCloseable}; close it after the arenas built on it. {@link #close()} is
+ * idempotent; afterwards {@link #backend()}, {@link #synchronize()} and every arena on the device throw
+ * {@link IllegalStateException} ({@link #kind()}, {@link #describe()}, {@link #isClosed()} still answer).
+ * A device that is garbage-collected without {@code close()} is reported as a leak (a WARNING on the
+ * {@code System.Logger} "dev.lookahead4j", with where it was created); a leaked CPU device's worker
+ * threads are then stopped.
  */
 public final class Device implements AutoCloseable {
     /** The kind of device. */
     public enum Kind { CPU, CUDA }
 
+    /** Reports (and, where safe, releases) devices and arenas that were never closed. */
+    static final Cleaner CLEANER = Cleaner.create();
+    private static final System.Logger LOG = System.getLogger("dev.lookahead4j");
+
     private final Backend backend;
     private final Kind kind;
     private volatile boolean closed;
+    private final LeakCheck leak;
+    private final Cleaner.Cleanable cleanable;
 
     private Device(Backend backend, Kind kind) {
         this.backend = backend;
         this.kind = kind;
+        this.leak = new LeakCheck("Device[" + backend.describe() + "]", kind == Kind.CPU ? backend : null);
+        this.cleanable = CLEANER.register(this, leak);
+    }
+
+    /**
+     * A device over a caller-supplied backend (SPI: other backends, and tests that wrap the CPU backend
+     * to inject failures). The device owns the backend and closes it.
+     */
+    public static Device of(Backend backend, Kind kind) {
+        if (backend == null) throw new IllegalArgumentException("Invalid backend: null");
+        if (kind == null) throw new IllegalArgumentException("Invalid kind: null (CPU or CUDA)");
+        return new Device(backend, kind);
+    }
+
+    /**
+     * The cleaning action of a device or arena: runs once, either from {@code close()} (then it does
+     * nothing but unregister) or when the owner became unreachable unclosed (then it reports the leak and
+     * closes {@code release}, if any). It must not refer to its owner.
+     */
+    static final class LeakCheck implements Runnable {
+        private final String what;
+        private final AutoCloseable release;
+        private final Throwable createdAt;
+        volatile boolean closedExplicitly;
+
+        LeakCheck(String what, AutoCloseable release) {
+            this.what = what;
+            this.release = release;
+            this.createdAt = new Throwable("created here");
+        }
+
+        @Override
+        public void run() {
+            if (closedExplicitly) return;
+            LOG.log(System.Logger.Level.WARNING, "lookahead4j: " + what + " was garbage-collected without close()"
+                    + (release != null ? "; released it now" : "; its memory is freed when its device is closed")
+                    + ". Close it (try-with-resources) when done.", createdAt);
+            if (release != null) {
+                try {
+                    release.close();
+                } catch (Exception | Error e) {
+                    LOG.log(System.Logger.Level.WARNING, "lookahead4j: releasing leaked " + what + " failed", e);
+                }
+            }
+        }
     }
 
     /** The CPU with one worker per available processor. */
@@ -71,10 +128,13 @@ public final class Device implements AutoCloseable {
 
     public boolean isClosed() { return closed; }
 
+    /** Frees the device (the CPU's worker threads, the CUDA context); idempotent. */
     @Override
     public void close() {
         if (closed) return;
         closed = true;
+        leak.closedExplicitly = true;
+        cleanable.clean();
         backend.close();
     }
 

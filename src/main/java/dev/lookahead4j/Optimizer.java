@@ -7,8 +7,12 @@ import dev.lookahead4j.backend.PreparedStep;
 import dev.lookahead4j.backend.RuleKind;
 import dev.lookahead4j.backend.StepArgs;
 import dev.lookahead4j.backend.StepBuffers;
+import dev.lookahead4j.checkpoint.CheckpointException;
+import dev.lookahead4j.checkpoint.OptimizerCheckpoint;
 import dev.lookahead4j.optim.InnerOptimizer;
 import dev.lookahead4j.schedule.LearningRateSchedule;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.ConcurrentModificationException;
@@ -191,13 +195,20 @@ public final class Optimizer implements AutoCloseable {
     }
 
     /** Number of steps applied (skipped steps not counted). */
-    public long stepCount() { return stepCount; }
+    public long stepCount() {
+        checkNotClosed();
+        return stepCount;
+    }
 
     /** Number of steps skipped by {@link NonFinitePolicy#SKIP_STEP} since this optimizer was built. */
-    public long skippedSteps() { return skippedSteps; }
+    public long skippedSteps() {
+        checkNotClosed();
+        return skippedSteps;
+    }
 
     /** The learning rate the next step will use in {@code group}. */
     public double learningRate(String group) {
+        checkNotClosed();
         for (int g = 0; g < groupNames.length; g++) {
             if (groupNames[g].equals(group)) return schedule.lr(groupLr[g], stepCount);
         }
@@ -292,6 +303,7 @@ public final class Optimizer implements AutoCloseable {
 
     /** The state buffers by name: the rule's (PyTorch's keys), "slow" and "cached_momentum" where present. */
     public Map<String, Buffer> stateBuffers() {
+        checkOpen();
         Map<String, Buffer> m = new LinkedHashMap<>();
         String[] names = inner.stateNames();
         Buffer[] bufs = {s0, s1, s2};
@@ -303,12 +315,61 @@ public final class Optimizer implements AutoCloseable {
 
     // ------------------------------------------------------------------ configuration
 
-    public ParamArena arena() { return arena; }
-    public InnerOptimizer inner() { return inner; }
-    public Optional<Lookahead> lookahead() { return Optional.ofNullable(lookahead); }
-    public LearningRateSchedule schedule() { return schedule; }
-    public NonFinitePolicy nonFinitePolicy() { return nonFinitePolicy; }
-    public Map<String, GroupOptions> groupOptions() { return groupOptions; }
+    public ParamArena arena() { checkNotClosed(); return arena; }
+    public InnerOptimizer inner() { checkNotClosed(); return inner; }
+    public Optional<Lookahead> lookahead() { checkNotClosed(); return Optional.ofNullable(lookahead); }
+    public LearningRateSchedule schedule() { checkNotClosed(); return schedule; }
+    public NonFinitePolicy nonFinitePolicy() { checkNotClosed(); return nonFinitePolicy; }
+    public Map<String, GroupOptions> groupOptions() { checkNotClosed(); return groupOptions; }
+
+    // ------------------------------------------------------------------ checkpoints
+
+    /**
+     * Writes the complete state to {@code path} as a safetensors checkpoint (see
+     * {@link dev.lookahead4j.checkpoint.Checkpoint}): parameters, every state buffer, slow weights, the
+     * step count (which is also the schedule position and, modulo k, the Lookahead cycle position) and
+     * the configuration. The file is written to a temporary file in the same directory, forced to disk
+     * and renamed atomically over {@code path}: a crash or a failed save never leaves a partial file
+     * under {@code path} and never destroys the checkpoint already there. Gradients are not saved.
+     */
+    public void save(Path path) throws IOException {
+        if (path == null) throw new IllegalArgumentException("Invalid path: null");
+        enter();
+        try {
+            OptimizerCheckpoint.save(this, new OptimizerCheckpoint.Counters(stepCount, slowReady, hostState, skippedSteps), path);
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Restores the state saved by {@link #save(Path)} into this optimizer, which must have the same
+     * inner optimizer type and options, Lookahead settings, group options and parameters (names, sizes,
+     * groups; the order and alignment in the arena may differ). The schedule is not stored (it is code):
+     * build this optimizer with the same one; its position is the restored step count. The non-finite
+     * policy may differ. The whole file is read into host memory and checked first; on any
+     * {@link CheckpointException} (its reason and field say what did not fit) or I/O error this
+     * optimizer is exactly as before the call. The skipped-steps count is restored too.
+     */
+    public void load(Path path) throws IOException {
+        if (path == null) throw new IllegalArgumentException("Invalid path: null");
+        enter();
+        try {
+            OptimizerCheckpoint.Staged staged = OptimizerCheckpoint.stage(this, path);
+            OptimizerCheckpoint.Counters c = staged.counters();
+            staged.writeInto(this);
+            stepCount = c.stepCount();
+            slowReady = c.slowReady();
+            hostState = c.hostState();
+            hostScratch = new double[hostState.length];
+            skippedSteps = c.skippedSteps();
+        } finally {
+            exit();
+        }
+    }
+
+    /** True once {@link #close()} was called. */
+    public boolean isClosed() { return closed; }
 
     // ------------------------------------------------------------------ plumbing
 
@@ -317,8 +378,12 @@ public final class Optimizer implements AutoCloseable {
     }
 
     void checkOpen() {
-        if (closed) throw new IllegalStateException("optimizer is closed");
+        checkNotClosed();
         arena.checkOpen();
+    }
+
+    private void checkNotClosed() {
+        if (closed) throw new IllegalStateException("optimizer is closed");
     }
 
     /** Marks a state-changing call as running; a concurrent second one fails without changing anything. */

@@ -3,6 +3,7 @@ package dev.lookahead4j;
 import dev.lookahead4j.backend.Backend;
 import dev.lookahead4j.backend.Buffer;
 import dev.lookahead4j.cpu.HostBuffer;
+import java.lang.ref.Cleaner;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -25,6 +26,11 @@ import java.util.Map;
  * Values and gradients are read and written by name ({@code float[]} or {@link FloatBuffer}); on the
  * CPU, {@link #paramsArray()} and {@link #gradsArray()} give the whole flat arrays for zero-copy use.
  * Padding between parameters stays zero. Not thread-safe: one owner.
+ *
+ * <p>{@link #close()} is idempotent; afterwards every method but {@code close()} and {@link #isClosed()}
+ * throws {@link IllegalStateException}, as it does once the device is closed. An arena that is
+ * garbage-collected without {@code close()} is reported as a leak (see {@link Device}); a leaked CPU
+ * arena's arrays are released then, a CUDA arena's memory when its device is closed.
  */
 public final class ParamArena implements AutoCloseable {
     /** Each parameter starts at a multiple of this many elements (128 bytes). */
@@ -38,6 +44,8 @@ public final class ParamArena implements AutoCloseable {
     private final long parameterCount;
     private Buffer values, grads;
     private volatile boolean closed;
+    private final Device.LeakCheck leak;
+    private final Cleaner.Cleanable cleanable;
 
     private ParamArena(Device device, List<ParamGroup> groups, long length) {
         this.device = device;
@@ -65,20 +73,26 @@ public final class ParamArena implements AutoCloseable {
             throw e;
         }
         this.values = v;
+        Buffer g = grads;
+        AutoCloseable release = device.kind() == Device.Kind.CPU ? () -> { v.close(); g.close(); } : null;
+        this.leak = new Device.LeakCheck("ParamArena[" + params.size() + " parameters, " + length + " elements, on "
+                + device.describe() + "]", release);
+        this.cleanable = Device.CLEANER.register(this, leak);
     }
 
     public static Builder builder() { return new Builder(); }
 
-    public Device device() { return device; }
+    public Device device() { checkOpen(); return device; }
 
     /** All parameters in layout order. */
-    public List<Param> params() { return params; }
+    public List<Param> params() { checkOpen(); return params; }
 
     /** All groups in layout order. */
-    public List<ParamGroup> groups() { return groups; }
+    public List<ParamGroup> groups() { checkOpen(); return groups; }
 
     /** The group called {@code name}. */
     public ParamGroup group(String name) {
+        checkOpen();
         for (ParamGroup g : groups) if (g.name().equals(name)) return g;
         throw new IllegalArgumentException("Unknown parameter group: '" + name + "' (groups: " + groupNames() + ")");
     }
@@ -91,19 +105,23 @@ public final class ParamArena implements AutoCloseable {
 
     /** The parameter called {@code name}; {@link IllegalArgumentException} if there is none. */
     public Param param(String name) {
+        checkOpen();
         Param p = byName.get(name);
         if (p == null) throw new IllegalArgumentException("Unknown parameter: '" + name + "' (" + byName.size() + " parameters, e.g. "
                 + (params.isEmpty() ? "none" : "'" + params.get(0).name() + "'") + ")");
         return p;
     }
 
-    public boolean hasParam(String name) { return byName.containsKey(name); }
+    public boolean hasParam(String name) { checkOpen(); return byName.containsKey(name); }
 
     /** Elements in each flat buffer, padding included. */
-    public long length() { return length; }
+    public long length() { checkOpen(); return length; }
 
     /** Sum of the parameters' sizes (no padding). */
-    public long parameterCount() { return parameterCount; }
+    public long parameterCount() { checkOpen(); return parameterCount; }
+
+    /** True once {@link #close()} was called (the device may also have been closed: see {@link Device#isClosed()}). */
+    public boolean isClosed() { return closed; }
 
     // ------------------------------------------------------------------ values and gradients by name
 
@@ -142,6 +160,34 @@ public final class ParamArena implements AutoCloseable {
 
     /** The whole flat gradient array (CPU arenas only). */
     public float[] gradsArray() { return hostArray(grads, "gradsArray"); }
+
+    // ------------------------------------------------------------------ raw device memory (CUDA arenas)
+
+    /**
+     * The raw CUDA device address of parameter {@code name}'s values ({@code size} contiguous float32),
+     * for user kernels or cuBLAS on the same device; valid until the arena is closed. Work on another
+     * stream must be ordered with the device's stream ({@link Device#synchronize()}, or the stream set on
+     * {@code dev.lookahead4j.cuda.CudaBackend}). {@link UnsupportedOperationException} on CPU arenas.
+     */
+    public long devicePointer(String name) { return deviceAddress(values, name, "devicePointer"); }
+
+    /** The raw CUDA device address of parameter {@code name}'s gradient; see {@link #devicePointer(String)}. */
+    public long gradDevicePointer(String name) { return deviceAddress(grads, name, "gradDevicePointer"); }
+
+    /** The raw CUDA device address of the whole flat values buffer ({@link #length()} floats). */
+    public long paramsDevicePointer() { return deviceAddress(values, null, "paramsDevicePointer"); }
+
+    /** The raw CUDA device address of the whole flat gradient buffer ({@link #length()} floats). */
+    public long gradsDevicePointer() { return deviceAddress(grads, null, "gradsDevicePointer"); }
+
+    private long deviceAddress(Buffer b, String name, String what) {
+        checkOpen();
+        long offset = name == null ? 0 : param(name).offset();
+        if (!(b instanceof dev.lookahead4j.cuda.DeviceMemory m)) {
+            throw new UnsupportedOperationException(what + " is only available on CUDA arenas (this one is on " + device.describe() + ")");
+        }
+        return m.deviceAddress() + offset * Float.BYTES;
+    }
 
     /** Sets every gradient to zero. */
     public void zeroGrad() {
@@ -214,6 +260,8 @@ public final class ParamArena implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
+        leak.closedExplicitly = true;
+        cleanable.clean();
         values.close();
         grads.close();
     }

@@ -48,6 +48,28 @@ public final class CpuBackend implements Backend {
         return new CpuStep(this, rule, buffers, groups, args);
     }
 
+    /**
+     * The benchmark baseline: one parallel pass over four arrays with the same partition and worker pool
+     * as a step, reading p, g, m, v and writing p, m, v with trivial arithmetic (Adam's memory traffic
+     * without its math). Used by {@code bench} to show how close a step gets to the memory bound.
+     */
+    public void bareAdamLikePass(float[] p, float[] g, float[] m, float[] v) {
+        int n = p.length;
+        int threads = pool.size();
+        pool().run(w -> {
+            int from = (int) ((long) n * w / threads / 16 * 16);
+            int to = w == threads - 1 ? n : (int) ((long) n * (w + 1) / threads / 16 * 16);
+            for (int i = from; i < to; i++) {
+                float gi = g[i];
+                float mi = m[i] + gi;
+                float vi = v[i] + gi;
+                m[i] = mi;
+                v[i] = vi;
+                p[i] = p[i] + (mi - vi);
+            }
+        });
+    }
+
     @Override
     public String describe() { return "cpu (" + pool.size() + " threads)"; }
 

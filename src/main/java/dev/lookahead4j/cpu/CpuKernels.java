@@ -28,51 +28,72 @@ import dev.lookahead4j.backend.RuleKind;
 public final class CpuKernels {
     private CpuKernels() { }
 
-    /** Dispatches one range of one group to the rule's loop. */
+    /** Elements per tile: a tile's inner step and its sync run back to back while the tile is in cache. */
+    static final int TILE = 4096;
+
+    /**
+     * One range of one group: the inner rule, and on sync steps the Lookahead sync of the same elements.
+     * The range is walked in tiles of {@link #TILE} elements; each tile gets the rule, then (on sync steps)
+     * the sync while its values are still in cache, so memory is traversed once. Per element this is exactly
+     * "rule, then sync", as in the CUDA kernels; keeping the two loops apart lets the JIT vectorise the rule
+     * loop.
+     */
     public static void run(RuleKind rule, int from, int to, float[] p, float[] g, float[] s0, float[] s1,
                            float[] s2, float[] slow, float[] cache, float[] s, int f,
                            boolean sync, float alpha, float oneMinusAlpha, int pullback) {
-        switch (rule) {
-            case SGD -> sgd(from, to, p, g, s0, slow, cache, s, f, sync, alpha, oneMinusAlpha, pullback);
-            case ADAM -> adam(from, to, p, g, s0, s1, s2, slow, cache, s, f, sync, alpha, oneMinusAlpha, pullback);
-            case RMSPROP -> rmsprop(from, to, p, g, s0, s1, s2, slow, cache, s, f, sync, alpha, oneMinusAlpha, pullback);
-            case ADAGRAD -> adagrad(from, to, p, g, s1, slow, s, f, sync, alpha);
-            case RADAM -> radam(from, to, p, g, s0, s1, slow, cache, s, f, sync, alpha, oneMinusAlpha, pullback);
-            case NADAM -> nadam(from, to, p, g, s0, s1, slow, cache, s, f, sync, alpha, oneMinusAlpha, pullback);
-            default -> throw new IllegalArgumentException("unknown rule " + rule);
+        // the first-moment buffer the pullback policies act on; rules without one leave s0 alone
+        final float[] m = hasFirstMoment(rule, f) ? s0 : null;
+        for (int a = from; a < to; a += TILE) {
+            int b = Math.min(to, a + TILE);
+            switch (rule) {
+                case SGD -> sgd(a, b, p, g, s0, s, f);
+                case ADAM -> adam(a, b, p, g, s0, s1, s2, s, f);
+                case RMSPROP -> rmsprop(a, b, p, g, s0, s1, s2, s, f);
+                case ADAGRAD -> adagrad(a, b, p, g, s1, s, f);
+                case RADAM -> radam(a, b, p, g, s0, s1, s, f);
+                case NADAM -> nadam(a, b, p, g, s0, s1, s, f);
+                default -> throw new IllegalArgumentException("unknown rule " + rule);
+            }
+            if (sync) syncOnly(a, b, p, m, slow, cache, alpha, oneMinusAlpha, pullback);
         }
     }
 
-    // ---------------------------------------------------------------- Lookahead sync, shared
+    /** True when the rule keeps a first moment in s0: Adam-family always, SGD and RMSprop with momentum. */
+    static boolean hasFirstMoment(RuleKind rule, int f) {
+        return switch (rule) {
+            case ADAM, RADAM, NADAM -> true;
+            case SGD, RMSPROP -> (f & F_MOMENTUM) != 0;
+            case ADAGRAD -> false;
+        };
+    }
+
+    // ---------------------------------------------------------------- Lookahead sync
     //   phi   = fma(alpha, theta - phi, phi)        torch: phi.add_(theta - phi, alpha=alpha)
     //   theta = phi
-    /** The sync of one element: writes phi' to {@code slow[i]} and returns it as the new theta. */
-    static float syncSlow(float[] slow, int i, float theta, float alpha) {
-        float phi = slow[i];
-        phi = Math.fma(alpha, theta - phi, phi);
-        slow[i] = phi;
-        return phi;
-    }
-
     //   reset:    m = 0
     //   pullback: m = fma(1 - alpha, c, m * alpha);  c = m     torch: m.mul_(alpha).add_(c, alpha=1-alpha)
-    /** The pullback policy on the first-moment value {@code m} of one element; returns the new m. */
-    static float pullbackMoment(float[] cache, int i, float m, float alpha, float oneMinusAlpha, int pullback) {
-        if (pullback == PULLBACK_RESET) {
-            m = 0.0f;
-        } else if (pullback == PULLBACK_PULLBACK) {
-            m = Math.fma(oneMinusAlpha, cache[i], m * alpha);
-            cache[i] = m;
-        }
-        return m;
-    }
-
-    /** The forced sync alone over {@code [from, to)}; {@code m} may be null (no first moment). */
+    /**
+     * The Lookahead sync over {@code [from, to)} (also the forced sync); {@code m} is the first-moment buffer
+     * or null. Two simple loops (the phi/theta update, then the pullback policy) so that both vectorise;
+     * the policies only touch m and c, so the order of the two loops does not matter.
+     */
     public static void syncOnly(int from, int to, float[] p, float[] m, float[] slow, float[] cache,
                                 float alpha, float oneMinusAlpha, int pullback) {
         for (int i = from; i < to; i++) {
-            p[i] = syncSlow(slow, i, p[i], alpha);
-            if (m != null) m[i] = pullbackMoment(cache, i, m[i], alpha, oneMinusAlpha, pullback);
+            float phi = slow[i];
+            phi = Math.fma(alpha, p[i] - phi, phi);
+            slow[i] = phi;
+            p[i] = phi;
+        }
+        if (m == null) return;
+        if (pullback == PULLBACK_RESET) {
+            for (int i = from; i < to; i++) m[i] = 0.0f;
+        } else if (pullback == PULLBACK_PULLBACK) {
+            for (int i = from; i < to; i++) {
+                float mi = Math.fma(oneMinusAlpha, cache[i], m[i] * alpha);
+                m[i] = mi;
+                cache[i] = mi;
+            }
         }
     }
 
@@ -81,8 +102,7 @@ public final class CpuKernels {
     //   if momentum: buf = first ? d : fma(1 - dampening, d, buf * momentum)
     //                d = nesterov ? fma(momentum, buf, d) : buf
     //   p = fma(-lr, d, p)
-    static void sgd(int from, int to, float[] p, float[] g, float[] buf, float[] slow, float[] cache,
-                    float[] s, int f, boolean sync, float alpha, float oneMinusAlpha, int pullback) {
+    static void sgd(int from, int to, float[] p, float[] g, float[] buf, float[] s, int f) {
         final float negLr = s[0], momentum = s[1], oneMinusDampening = s[2], weightDecay = s[3];
         final boolean maximize = (f & F_MAXIMIZE) != 0, decay = (f & F_WEIGHT_DECAY) != 0;
         final boolean hasMomentum = (f & F_MOMENTUM) != 0, first = (f & F_FIRST_STEP) != 0;
@@ -97,10 +117,6 @@ public final class CpuKernels {
                 d = nesterov ? Math.fma(momentum, b, d) : b;
             }
             pi = Math.fma(negLr, d, pi);
-            if (sync) {
-                pi = syncSlow(slow, i, pi, alpha);
-                if (hasMomentum) b = pullbackMoment(cache, i, b, alpha, oneMinusAlpha, pullback);
-            }
             p[i] = pi;
             if (hasMomentum) buf[i] = b;
         }
@@ -116,8 +132,7 @@ public final class CpuKernels {
     //   denom = sqrt(v_used) / bc2_sqrt + eps
     //   p = p + (neg_step_size * m) / denom
     static void adam(int from, int to, float[] p, float[] g, float[] m, float[] v, float[] vmax,
-                     float[] slow, float[] cache, float[] s, int f,
-                     boolean sync, float alpha, float oneMinusAlpha, int pullback) {
+                     float[] s, int f) {
         final float weightDecay = s[0], decayFactor = s[1], beta1 = s[2], oneMinusBeta1 = s[3];
         final float beta2 = s[4], oneMinusBeta2 = s[5], bc2Sqrt = s[6], eps = s[7], negStepSize = s[8];
         final boolean maximize = (f & F_MAXIMIZE) != 0, decay = (f & F_WEIGHT_DECAY) != 0;
@@ -136,10 +151,6 @@ public final class CpuKernels {
             }
             float denom = (float) Math.sqrt(vi) / bc2Sqrt + eps;
             pi = pi + (negStepSize * mi) / denom;
-            if (sync) {
-                pi = syncSlow(slow, i, pi, alpha);
-                mi = pullbackMoment(cache, i, mi, alpha, oneMinusAlpha, pullback);
-            }
             p[i] = pi;
             m[i] = mi;
         }
@@ -154,8 +165,7 @@ public final class CpuKernels {
     //   momentum: buf = buf * momentum + g / avg;  p = fma(-lr, buf, p)
     //   else:     p = p + (-lr * g) / avg
     static void rmsprop(int from, int to, float[] p, float[] g, float[] buf, float[] sq, float[] ga,
-                        float[] slow, float[] cache, float[] s, int f,
-                        boolean sync, float alpha, float oneMinusAlpha, int pullback) {
+                        float[] s, int f) {
         final float weightDecay = s[0], rho = s[1], oneMinusRho = s[2], eps = s[3], momentum = s[4], negLr = s[5];
         final boolean maximize = (f & F_MAXIMIZE) != 0, decay = (f & F_WEIGHT_DECAY) != 0;
         final boolean centered = (f & F_CENTERED) != 0, hasMomentum = (f & F_MOMENTUM) != 0;
@@ -181,10 +191,6 @@ public final class CpuKernels {
             } else {
                 pi = pi + (negLr * gi) / avg;
             }
-            if (sync) {
-                pi = syncSlow(slow, i, pi, alpha);
-                if (hasMomentum) b = pullbackMoment(cache, i, b, alpha, oneMinusAlpha, pullback);
-            }
             p[i] = pi;
             if (hasMomentum) buf[i] = b;
         }
@@ -195,8 +201,8 @@ public final class CpuKernels {
     //   sum = fma(g, g, sum)
     //   p = p + (neg_clr * g) / (sqrt(sum) + eps)
     //   (no first moment: the pullback policies are no-ops)
-    static void adagrad(int from, int to, float[] p, float[] g, float[] sum, float[] slow,
-                        float[] s, int f, boolean sync, float alpha) {
+    static void adagrad(int from, int to, float[] p, float[] g, float[] sum,
+                        float[] s, int f) {
         final float weightDecay = s[0], negClr = s[1], eps = s[2];
         final boolean maximize = (f & F_MAXIMIZE) != 0, decay = (f & F_WEIGHT_DECAY) != 0;
         for (int i = from; i < to; i++) {
@@ -207,7 +213,6 @@ public final class CpuKernels {
             sum[i] = sumi;
             float std = (float) Math.sqrt(sumi) + eps;
             pi = pi + (negClr * gi) / std;
-            if (sync) pi = syncSlow(slow, i, pi, alpha);
             p[i] = pi;
         }
     }
@@ -218,8 +223,7 @@ public final class CpuKernels {
     //   rectify (rho_t > 5): a = (1 / (sqrt(v) + eps)) * bc2_sqrt;  p = p - ((m_hat * lr) * a) * rect
     //   else:                p = p - m_hat * lr
     static void radam(int from, int to, float[] p, float[] g, float[] m, float[] v,
-                      float[] slow, float[] cache, float[] s, int f,
-                      boolean sync, float alpha, float oneMinusAlpha, int pullback) {
+                      float[] s, int f) {
         final float weightDecay = s[0], beta1 = s[1], oneMinusBeta1 = s[2], beta2 = s[3], oneMinusBeta2 = s[4];
         final float bc1 = s[5], lr = s[6], eps = s[7], bc2Sqrt = s[8], rect = s[9];
         final boolean maximize = (f & F_MAXIMIZE) != 0, decay = (f & F_WEIGHT_DECAY) != 0;
@@ -238,10 +242,6 @@ public final class CpuKernels {
             } else {
                 pi = pi - mHat * lr;
             }
-            if (sync) {
-                pi = syncSlow(slow, i, pi, alpha);
-                mi = pullbackMoment(cache, i, mi, alpha, oneMinusAlpha, pullback);
-            }
             p[i] = pi;
             m[i] = mi;
         }
@@ -254,8 +254,7 @@ public final class CpuKernels {
     //   p = p + (coef_grad * g) / denom
     //   p = p + (coef_exp_avg * m) / denom
     static void nadam(int from, int to, float[] p, float[] g, float[] m, float[] v,
-                      float[] slow, float[] cache, float[] s, int f,
-                      boolean sync, float alpha, float oneMinusAlpha, int pullback) {
+                      float[] s, int f) {
         final float weightDecay = s[0], beta1 = s[1], oneMinusBeta1 = s[2], beta2 = s[3], oneMinusBeta2 = s[4];
         final float bc2Sqrt = s[5], eps = s[6], coefGrad = s[7], coefExpAvg = s[8];
         final boolean maximize = (f & F_MAXIMIZE) != 0, decay = (f & F_WEIGHT_DECAY) != 0;
@@ -269,10 +268,6 @@ public final class CpuKernels {
             float denom = (float) Math.sqrt(vi) / bc2Sqrt + eps;
             pi = pi + (coefGrad * gi) / denom;
             pi = pi + (coefExpAvg * mi) / denom;
-            if (sync) {
-                pi = syncSlow(slow, i, pi, alpha);
-                mi = pullbackMoment(cache, i, mi, alpha, oneMinusAlpha, pullback);
-            }
             p[i] = pi;
             m[i] = mi;
         }

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# bench/gpu-check.sh — the CUDA backend's whole device check in one call (under 8 minutes):
+#   1. the GPU tests (package dev.lookahead4j.cuda: reference cases bit-exact on CUDA, 11M-parameter
+#      CUDA == CPU for every rule and pullback, device memory back to its level after close, ...);
+#   2. lookahead4j's own benchmark (`bench --device cuda`, Adam + Lookahead k=5) on 256M parameters and
+#      on ResNet-50's parameter count, which also measures a device-to-device copy;
+#   3. bench/torch_gpu.py: PyTorch Adam(fused=True) + foreach Lookahead sync, and the official
+#      per-parameter Lookahead loop, on the flat arena, ResNet-50's 161 tensors and GPT-2 small's 148;
+# and prints a short table last. Logs go to $OUT (the device tool brings them back).
+#
+# How to run it (from the repository root, on the machine without a GPU):
+#   ../shared/tools/gpu-pack                       # builds .gpu/ (JRE, classes, test classes, jars)
+# then call the device tool's `run` with
+#   command:   bash bench/gpu-check.sh
+#   carry:     [".gpu"]
+#   timeout_s: 540
+# Run it by hand on any CUDA machine with .gpu/ present the same way (OUT defaults to /tmp/gpu-check).
+# Knobs: PARAMS (default 268435456), STEPS (50), SKIP_TESTS=1, SKIP_TORCH=1.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/gpu-check}
+mkdir -p "$OUT"
+PARAMS=${PARAMS:-268435456}
+STEPS=${STEPS:-50}
+RESNET50_PARAMS=25557032
+export JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS:-} -Xmx24g"   # the machine's RAM grows on use; the JVM's default heap would not
+export PYTHONUNBUFFERED=1
+t_start=$(date +%s)
+status=()
+
+note() { echo "[gpu-check $(( $(date +%s) - t_start ))s] $*"; }
+
+if [ ! -x .gpu/run ] && [ ! -f .gpu/run ]; then
+  echo "gpu-check: .gpu/ is missing: run ../shared/tools/gpu-pack first and carry .gpu" >&2
+  exit 2
+fi
+
+note "device"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1 | tee "$OUT/device.txt"
+
+if [ "${SKIP_TESTS:-0}" != 1 ]; then
+  note "GPU tests (dev.lookahead4j.cuda)"
+  timeout 300 bash .gpu/run test --select-package=dev.lookahead4j.cuda \
+      --reports-dir="$OUT/junit" > "$OUT/gpu-tests.log" 2>&1
+  rc=$?
+  tail -25 "$OUT/gpu-tests.log"
+  status+=("gpu-tests rc=$rc")
+fi
+
+for n in "$PARAMS" "$RESNET50_PARAMS"; do
+  note "lookahead4j bench --device cuda --params $n"
+  timeout 90 bash .gpu/run java dev.lookahead4j.cli.Main bench --device cuda --rule adam --lookahead-k 5 \
+      --params "$n" --steps "$STEPS" > "$OUT/bench-java-$n.log" 2>&1
+  rc=$?
+  cat "$OUT/bench-java-$n.log"
+  status+=("java-bench params=$n rc=$rc")
+done
+
+if [ "${SKIP_TORCH:-0}" != 1 ]; then
+  note "PyTorch baselines"
+  timeout 150 python3 bench/torch_gpu.py --params "$PARAMS" --steps "$STEPS" --k 5 > "$OUT/bench-torch.log" 2>&1
+  rc=$?
+  cat "$OUT/bench-torch.log"
+  status+=("torch-bench rc=$rc")
+fi
+
+note "done"
+echo
+echo "================ summary ($(head -1 "$OUT/device.txt" 2>/dev/null)) ================"
+for s in "${status[@]}"; do echo "  $s"; done
+if [ -f "$OUT/gpu-tests.log" ]; then
+  grep -E "tests (successful|failed|skipped|aborted)" "$OUT/gpu-tests.log" | sed 's/^/  junit: /'
+fi
+printf '  %-10s %-34s %12s %10s %12s\n' layout variant params ms/step GB/s
+for n in "$PARAMS" "$RESNET50_PARAMS"; do
+  # the bench command's own last lines (its format is the bench command's)
+  tail -4 "$OUT/bench-java-$n.log" 2>/dev/null | sed "s/^/  java[$n]: /"
+done
+if [ -f "$OUT/bench-torch.log" ]; then
+  grep '^RESULT' "$OUT/bench-torch.log" | while read -r _ layout variant params _tensors ms gbs _rest; do
+    printf '  %-10s %-34s %12s %10s %12s\n' "$layout" "$variant" "${params#params=}" "${ms#ms_per_step=}" "${gbs#GB/s=}"
+  done
+fi
