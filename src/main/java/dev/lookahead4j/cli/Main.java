@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The command line: {@code java -jar lookahead4j-cli.jar <command>}. */
 @Command(name = "lookahead4j", mixinStandardHelpOptions = true, version = "lookahead4j 0.1.0",
         description = "Lookahead optimizer over fused inner optimizers on a flat parameter arena (CPU and CUDA).",
-        subcommands = {ReplayCommand.class, BenchCommand.class, InfoCommand.class})
+        subcommands = {ReplayCommand.class, BenchCommand.class, InfoCommand.class, TrainCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
