@@ -29,7 +29,7 @@ public final class CpuKernels {
     private CpuKernels() { }
 
     /** Elements per tile: a tile's inner step and its sync run back to back while the tile is in cache. */
-    static final int TILE = 4096;
+    static final int TILE = 8192;
 
     /**
      * One range of one group: the inner rule, and on sync steps the Lookahead sync of the same elements.
@@ -43,8 +43,10 @@ public final class CpuKernels {
                            boolean sync, float alpha, float oneMinusAlpha, int pullback) {
         // the first-moment buffer the pullback policies act on; rules without one leave s0 alone
         final float[] m = hasFirstMoment(rule, f) ? s0 : null;
-        for (int a = from; a < to; a += TILE) {
-            int b = Math.min(to, a + TILE);
+        // without a sync, one loop over the whole range (no per-tile loop start-up)
+        final int tile = sync ? TILE : to - from;
+        for (int a = from; a < to; a += tile) {
+            int b = Math.min(to, a + tile);
             switch (rule) {
                 case SGD -> sgd(a, b, p, g, s0, s, f);
                 case ADAM -> adam(a, b, p, g, s0, s1, s2, s, f);
