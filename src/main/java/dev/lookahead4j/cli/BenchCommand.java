@@ -2,6 +2,7 @@ package dev.lookahead4j.cli;
 
 import dev.lookahead4j.Device;
 import dev.lookahead4j.Lookahead;
+import dev.lookahead4j.NonFinitePolicy;
 import dev.lookahead4j.Optimizer;
 import dev.lookahead4j.ParamArena;
 import dev.lookahead4j.Pullback;
@@ -54,6 +55,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--threads", description = "CPU worker threads (default: available processors).")
     Integer threads;
+
+    @Option(names = "--non-finite", defaultValue = "PROPAGATE", description = "Non-finite gradient policy: PROPAGATE, SKIP_STEP or THROW (the latter two check the gradients every step) (default: ${DEFAULT-VALUE}).")
+    NonFinitePolicy nonFinite;
 
     @Option(names = "--no-baseline", description = "Skip the bare-pass / copy baseline.")
     boolean noBaseline;
@@ -116,7 +120,7 @@ final class BenchCommand implements Callable<Integer> {
                         arena.parameterCount(), tensors, bpp);
                 double best = Double.MAX_VALUE, baseBest = Double.MAX_VALUE;
                 double hostNsPerStep = Double.NaN;
-                try (Optimizer opt = Optimizer.builder(arena, inner).lookahead(la).build();
+                try (Optimizer opt = Optimizer.builder(arena, inner).lookahead(la).nonFinitePolicy(nonFinite).build();
                      Baseline base = noBaseline ? null : new Baseline(d, arena.length())) {
                     for (int i = 0; i < warmup; i++) {
                         opt.step();
