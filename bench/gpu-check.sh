@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/gpu-check.sh — the CUDA backend's whole device check in one call (under 8 minutes):
 #   1. the GPU tests (package dev.lookahead4j.cuda: reference cases bit-exact on CUDA, 11M-parameter
-#      CUDA == CPU for every rule and pullback, device memory back to its level after close, ...);
+#      CUDA == CPU for every rule and pullback, device memory back to its level after close, ...; and
+#      dev.lookahead4j.checkpoint.CudaToCpuResumeTest: a checkpoint saved on CUDA resumes on the CPU);
 #   2. lookahead4j's own benchmark (`bench --device cuda`, Adam + Lookahead k=5) on 256M parameters and
 #      on ResNet-50's parameter count, which also measures a device-to-device copy;
 #   3. bench/torch_gpu.py: PyTorch Adam(fused=True) + foreach Lookahead sync, and the official
@@ -39,8 +40,9 @@ note "device"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1 | tee "$OUT/device.txt"
 
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
-  note "GPU tests (dev.lookahead4j.cuda)"
+  note "GPU tests (dev.lookahead4j.cuda, and the CUDA-to-CPU checkpoint resume)"
   timeout 300 bash .gpu/run test --select-package=dev.lookahead4j.cuda \
+      --select-class=dev.lookahead4j.checkpoint.CudaToCpuResumeTest \
       --reports-dir="$OUT/junit" > "$OUT/gpu-tests.log" 2>&1
   rc=$?
   tail -25 "$OUT/gpu-tests.log"
@@ -48,9 +50,11 @@ if [ "${SKIP_TESTS:-0}" != 1 ]; then
 fi
 
 for n in "$PARAMS" "$RESNET50_PARAMS"; do
-  note "lookahead4j bench --device cuda --params $n"
+  # ResNet-50's parameter count is benched split into 161 tensors like the model (equal sizes)
+  tensors=1; [ "$n" = "$RESNET50_PARAMS" ] && tensors=161
+  note "lookahead4j bench --device cuda --params $n --tensors $tensors"
   timeout 90 bash .gpu/run java dev.lookahead4j.cli.Main bench --device cuda --rule adam --lookahead-k 5 \
-      --params "$n" --steps "$STEPS" > "$OUT/bench-java-$n.log" 2>&1
+      --params "$n" --tensors "$tensors" --steps "$STEPS" > "$OUT/bench-java-$n.log" 2>&1
   rc=$?
   cat "$OUT/bench-java-$n.log"
   status+=("java-bench params=$n rc=$rc")
