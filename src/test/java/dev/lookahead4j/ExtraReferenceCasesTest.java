@@ -1,16 +1,13 @@
 package dev.lookahead4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.lookahead4j.replay.ReferenceCase;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -62,33 +59,6 @@ class ExtraReferenceCasesTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void replaysBitForBit(Path file) throws Exception {
-        ReferenceCase c = ReferenceCase.load(file);
-        assertNotNull(c.expectParams);
-        for (Device d : new Device[] {one, two}) {
-            ReferenceCase.Result r = c.replay(d);
-            compare(c.name, "params", c.expectParams, r.params, c);
-            if (c.lookahead != null) compare(c.name, "slow", c.expectSlow, r.slow, c);
-        }
-    }
-
-    static void compare(String name, String what, Map<Integer, Map<String, float[]>> exp,
-                        Map<Integer, Map<String, float[]>> got, ReferenceCase c) {
-        assertEquals(exp.keySet(), got.keySet(), name + " " + what + " steps");
-        for (int s : exp.keySet()) {
-            for (String t : c.tensorNames) {
-                float[] e = exp.get(s).get(t), g = got.get(s).get(t);
-                assertEquals(e.length, g.length, name + " " + what + " step " + s + " " + t + " length");
-                for (int i = 0; i < e.length; i++) {
-                    // the contract first (abs 1e-6 + rel 1e-5, finite), then bit-exactness
-                    if (!(Math.abs(g[i] - e[i]) <= 1e-6 + 1e-5 * Math.abs(e[i]))) {
-                        fail(name + " " + what + " step " + s + " " + t + "[" + i + "]: expected " + e[i] + " got " + g[i] + " (outside tolerance)");
-                    }
-                    if (Float.floatToIntBits(e[i]) != Float.floatToIntBits(g[i])) {
-                        fail(name + " " + what + " step " + s + " " + t + "[" + i + "]: expected " + e[i] + " got " + g[i]
-                                + " (inside the tolerance but not bit-identical)");
-                    }
-                }
-            }
-        }
+        ReferenceCasesTest.assertReplays(ReferenceCase.load(file), one, two);
     }
 }

@@ -34,9 +34,13 @@ class ReferenceCasesTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void replaysBitForBit(Path file) throws Exception {
-        ReferenceCase c = ReferenceCase.load(file);
-        assertNotNull(c.expectParams);
-        for (Device d : new Device[] {one, three}) {
+        assertReplays(ReferenceCase.load(file), one, three);
+    }
+
+    /** Replays {@code c} on each device: params (and slow weights) inside the tolerance, then bit for bit. */
+    static void assertReplays(ReferenceCase c, Device... devices) {
+        assertNotNull(c.expectParams, c.name + " has no expectations");
+        for (Device d : devices) {
             ReferenceCase.Result r = c.replay(d);
             compare(c.name, "params", c.expectParams, r.params, c);
             if (c.lookahead != null) compare(c.name, "slow", c.expectSlow, r.slow, c);
@@ -49,8 +53,9 @@ class ReferenceCasesTest {
         for (int s : exp.keySet()) {
             for (String t : c.tensorNames) {
                 float[] e = exp.get(s).get(t), g = got.get(s).get(t);
+                assertEquals(e.length, g.length, name + " " + what + " step " + s + " " + t + " length");
                 for (int i = 0; i < e.length; i++) {
-                    // the contract first (abs 1e-6 + rel 1e-5), then bit-exactness
+                    // the contract first (abs 1e-6 + rel 1e-5, finite), then bit-exactness
                     if (!(Math.abs(g[i] - e[i]) <= 1e-6 + 1e-5 * Math.abs(e[i]))) {
                         fail(name + " " + what + " step " + s + " " + t + "[" + i + "]: expected " + e[i] + " got " + g[i] + " (outside tolerance)");
                     }
