@@ -11,6 +11,11 @@
 // The kernel ABI (scalar slots, flag bits, pullback codes, which state buffer is which) is documented
 // once, in src/main/java/dev/lookahead4j/backend/RuleKind.java; the constants below mirror it.
 //
+// One difference of shape, not of result: here each rule function ends with the Lookahead sync of its
+// element (if (sync) ...); the Java runs the sync as a separate loop (CpuKernels.syncOnly) over each
+// tile right after the rule's loop, so that its rule loops vectorise. Per element: rule, then sync, the
+// same operations on both sides (HostKernelMathTest checks it with sync on and off).
+//
 // Each rule function works on one element. Where the Java indexes an array (p[i], m[i], slow[i]),
 // the function takes a reference to that element's value (p, m, slow); the caller loads and stores
 // (see la_step_element below and the vector path in step.cu).

@@ -21,6 +21,11 @@ import dev.lookahead4j.backend.RuleKind;
  * and where the CUDA code writes {@code fmaf}. Java never contracts a*b+c on its own, so everything
  * else is separate IEEE float operations in the written order.
  *
+ * <p>One difference of shape, not of result: in {@code rules.cuh} each rule's element function ends with
+ * the Lookahead sync of that element ({@code if (sync) ...}); here the sync is a separate loop
+ * ({@link #syncOnly}) run over each tile right after the rule's loop, so that the rule loops stay free of
+ * it and vectorise. Every element still gets the rule, then the sync, with the same operations.
+ *
  * <p>Arguments: the element range {@code [from, to)}, the buffers (see {@link RuleKind} for the
  * slots), the rule's float scalars {@code s} and flag bits {@code f}, and the Lookahead sync:
  * {@code sync} (this step syncs), {@code alpha}, {@code oneMinusAlpha}, {@code pullback} policy.
