@@ -18,7 +18,7 @@ public final class CpuBackend implements Backend {
 
     public CpuBackend(int threads) {
         if (threads < 1) throw new IllegalArgumentException("Invalid thread count: " + threads + " (must be >= 1)");
-        this.pool = new WorkerPool(threads);
+        this.pool = new WorkerPool(threads, "lookahead4j-cpu");
     }
 
     public int threads() { return pool.size(); }

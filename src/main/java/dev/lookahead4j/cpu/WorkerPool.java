@@ -6,11 +6,13 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * A fixed set of worker threads that run one task at a time, split by worker index. The calling
  * thread is worker 0. Dispatch allocates nothing: the task is a prebuilt object, hand-off is a
- * volatile generation counter, workers spin briefly and then park.
+ * volatile generation counter, workers spin briefly (a few microseconds, so that an idle pool does not
+ * hold a core others need) and then park. Used by the CPU backend and by the training demo's matrix
+ * products.
  */
-final class WorkerPool implements AutoCloseable {
-    /** A unit of parallel work: called once per worker index in [0, workers). */
-    interface Task {
+public final class WorkerPool implements AutoCloseable {
+    /** A unit of parallel work: called once per worker index in [0, {@link #size()}). */
+    public interface Task {
         void run(int worker);
     }
 
@@ -25,23 +27,25 @@ final class WorkerPool implements AutoCloseable {
     private volatile Thread waiter;
     private volatile Throwable failure;
 
-    WorkerPool(int size) {
+    /** A pool of {@code size} workers (the caller plus size - 1 daemon threads named {@code name-N}). */
+    public WorkerPool(int size, String name) {
         if (size < 1) throw new IllegalArgumentException("Invalid thread count: " + size + " (must be >= 1)");
         this.size = size;
         this.threads = new Thread[size - 1];
         for (int w = 1; w < size; w++) {
             final int id = w;
-            Thread t = new Thread(() -> loop(id), "lookahead4j-cpu-" + w);
+            Thread t = new Thread(() -> loop(id), name + "-" + w);
             t.setDaemon(true);
             threads[w - 1] = t;
             t.start();
         }
     }
 
-    int size() { return size; }
+    /** Number of workers, the calling thread included. */
+    public int size() { return size; }
 
     /** Runs {@code t} on all workers and returns when all are done; rethrows a worker's failure. */
-    synchronized void run(Task t) {
+    public synchronized void run(Task t) {
         if (closed) throw new IllegalStateException("device is closed");
         if (size == 1) {
             t.run(0);
@@ -62,7 +66,7 @@ final class WorkerPool implements AutoCloseable {
         int spins = 0;
         while (pending.get() != 0) {
             if (++spins < SPINS) Thread.onSpinWait();
-            else LockSupport.parkNanos(this, 50_000L);
+            else LockSupport.parkNanos(this, 20_000L);
         }
         task = null;
         Throwable f = own != null ? own : failure;

@@ -1,5 +1,7 @@
 package dev.lookahead4j.train;
 
+import dev.lookahead4j.cpu.WorkerPool;
+
 import dev.lookahead4j.Device;
 import dev.lookahead4j.Param;
 import dev.lookahead4j.ParamArena;
@@ -52,17 +54,17 @@ public final class Mlp implements AutoCloseable {
     private final float[][][] wTransposed;
     private final float[] rowLoss;
     private final byte[] batchLabels;
-    private final Parallel pool;
+    private final WorkerPool pool;
     private final int[] correctPerWorker;
 
     // the operation a pool task runs, and its arguments (set before each dispatch; no allocation per call)
     private int opLayer, opRows;
     private boolean opTrain;
-    private final Parallel.Task packTask = this::packPart;
-    private final Parallel.Task forwardTask = this::forwardPart;
-    private final Parallel.Task weightGradTask = this::weightGradPart;
-    private final Parallel.Task inputGradTask = this::inputGradPart;
-    private final Parallel.Task lossTask = this::lossPart;
+    private final WorkerPool.Task packTask = this::packPart;
+    private final WorkerPool.Task forwardTask = this::forwardPart;
+    private final WorkerPool.Task weightGradTask = this::weightGradPart;
+    private final WorkerPool.Task inputGradTask = this::inputGradPart;
+    private final WorkerPool.Task lossTask = this::lossPart;
 
     /**
      * Builds the arena on {@code device} (a CPU device) and the buffers.
@@ -121,7 +123,7 @@ public final class Mlp implements AutoCloseable {
         }
         rowLoss = new float[maxBatch];
         batchLabels = new byte[maxBatch];
-        pool = new Parallel(threads);
+        pool = new WorkerPool(threads, "lookahead4j-train");
         correctPerWorker = new int[threads];
     }
 
@@ -220,19 +222,31 @@ public final class Mlp implements AutoCloseable {
         }
     }
 
+    /**
+     * The start of worker {@code w}'s share of {@code n} rows split in blocks of {@code block} rows: a fixed
+     * partition, so which thread computes an element never changes how it is computed (results do not
+     * depend on the thread count).
+     */
+    static int range(int n, int block, int w, int workers) {
+        int blocks = (n + block - 1) / block;
+        return Math.min(n, (int) ((long) blocks * w / workers) * block);
+    }
+
     /** Copies the arena's weights and biases into the row arrays the kernels read (rows split over workers). */
-    private void packPart(int w, int workers) {
+    private void packPart(int w) {
+        final int workers = pool.size();
         for (int l = 1; l <= layers; l++) {
             int in = widths[l - 1], out = widths[l];
-            int i0 = Parallel.range(in, 1, w, workers), i1 = Parallel.range(in, 1, w + 1, workers);
+            int i0 = range(in, 1, w, workers), i1 = range(in, 1, w + 1, workers);
             for (int i = i0; i < i1; i++) System.arraycopy(params, wOff[l] + i * out, wRows[l][i], 0, out);
             if (w == 0) System.arraycopy(params, bOff[l], bias[l], 0, out);
         }
     }
 
-    private void forwardPart(int w, int workers) {
+    private void forwardPart(int w) {
+        final int workers = pool.size();
         int l = opLayer;
-        int b0 = Parallel.range(opRows, 2, w, workers), b1 = Parallel.range(opRows, 2, w + 1, workers);
+        int b0 = range(opRows, 2, w, workers), b1 = range(opRows, 2, w + 1, workers);
         MlpKernels.forward(acts[l - 1], widths[l - 1], wRows[l], bias[l], widths[l], acts[l], b0, b1, l < layers);
     }
 
@@ -245,8 +259,9 @@ public final class Mlp implements AutoCloseable {
         return c;
     }
 
-    private void lossPart(int w, int workers) {
-        int b0 = Parallel.range(opRows, 1, w, workers), b1 = Parallel.range(opRows, 1, w + 1, workers);
+    private void lossPart(int w) {
+        final int workers = pool.size();
+        int b0 = range(opRows, 1, w, workers), b1 = range(opRows, 1, w + 1, workers);
         correctPerWorker[w] = MlpKernels.softmaxCrossEntropy(acts[layers], widths[layers], batchLabels, opRows, rowLoss,
                 opTrain ? deltas[layers] : null, b0, b1);
     }
@@ -261,16 +276,17 @@ public final class Mlp implements AutoCloseable {
         }
     }
 
-    private void weightGradPart(int w, int workers) {
+    private void weightGradPart(int w) {
+        final int workers = pool.size();
         int l = opLayer;
         int in = widths[l - 1];
         int out = widths[l];
-        int i0 = Parallel.range(in, 2, w, workers), i1 = Parallel.range(in, 2, w + 1, workers);
+        int i0 = range(in, 2, w, workers), i1 = range(in, 2, w + 1, workers);
         MlpKernels.weightGrad(acts[l - 1], deltas[l], out, opRows, gRows[l], i0, i1);
         for (int i = i0; i < i1; i++) System.arraycopy(gRows[l][i], 0, grads, wOff[l] + i * out, out);
         // the [out][in] copy of the weights for the input gradient
         if (l >= 2) {
-            int o0 = Parallel.range(out, 1, w, workers), o1 = Parallel.range(out, 1, w + 1, workers);
+            int o0 = range(out, 1, w, workers), o1 = range(out, 1, w + 1, workers);
             float[][] src = wRows[l], dst = wTransposed[l];
             for (int o = o0; o < o1; o++) {
                 float[] row = dst[o];
@@ -279,9 +295,10 @@ public final class Mlp implements AutoCloseable {
         }
     }
 
-    private void inputGradPart(int w, int workers) {
+    private void inputGradPart(int w) {
+        final int workers = pool.size();
         int l = opLayer;
-        int b0 = Parallel.range(opRows, 2, w, workers), b1 = Parallel.range(opRows, 2, w + 1, workers);
+        int b0 = range(opRows, 2, w, workers), b1 = range(opRows, 2, w + 1, workers);
         MlpKernels.inputGrad(deltas[l], widths[l], wTransposed[l], widths[l - 1], acts[l - 1], deltas[l - 1], b0, b1);
     }
 
