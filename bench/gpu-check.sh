@@ -7,6 +7,9 @@
 #      on ResNet-50's parameter count, which also measures a device-to-device copy;
 #   3. bench/torch_gpu.py: PyTorch Adam(fused=True) + foreach Lookahead sync, and the official
 #      per-parameter Lookahead loop, on the flat arena, ResNet-50's 161 tensors and GPT-2 small's 148;
+#   4. the training demo's CUDA model: its GPU test (train.CudaMlpTest: one step's gradients and two
+#      epochs' losses against the CPU model, bit-for-bit repeatable) and a short `train --device cuda`
+#      (1 epoch, Adam vs Lookahead(Adam); Fashion-MNIST if installed there, else the embedded data);
 # and prints a short table last. Logs go to $OUT (the device tool brings them back).
 #
 # How to run it (from the repository root, on the machine without a GPU):
@@ -16,7 +19,9 @@
 #   carry:     [".gpu"]
 #   timeout_s: 540
 # Run it by hand on any CUDA machine with .gpu/ present the same way (OUT defaults to /tmp/gpu-check).
-# Knobs: PARAMS (default 268435456), STEPS (50), SKIP_TESTS=1, SKIP_TORCH=1.
+# Knobs: PARAMS (default 268435456), STEPS (50), SKIP_TESTS=1, SKIP_TORCH=1, SKIP_TRAIN=1.
+# The training part (4) adds at most 2 x 60 s (timeouts); on the embedded data it should take seconds.
+# SKIP_TORCH=1 or SKIP_TESTS=1 make room if the whole check nears the device tool's limit.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/gpu-check}
@@ -66,6 +71,22 @@ if [ "${SKIP_TORCH:-0}" != 1 ]; then
   rc=$?
   cat "$OUT/bench-torch.log"
   status+=("torch-bench rc=$rc")
+fi
+
+if [ "${SKIP_TRAIN:-0}" != 1 ]; then
+  note "training demo on CUDA (train.CudaMlpTest, train --device cuda --epochs 1)"
+  timeout 60 bash .gpu/run test --select-class=dev.lookahead4j.train.CudaMlpTest \
+      --reports-dir="$OUT/junit-train" > "$OUT/train-gpu-test.log" 2>&1
+  rc=$?
+  tail -15 "$OUT/train-gpu-test.log"
+  status+=("train-gpu-test rc=$rc")
+  # gpu-pack's runtime has no java.desktop (AWT): the command then ends with "cannot draw ...png" and
+  # exit 1 after the tables, CSV and JSON; the tables (and the "device cuda:" header) are what count here.
+  timeout 60 bash .gpu/run java dev.lookahead4j.cli.Main train --device cuda --epochs 1 --progress off \
+      --out "$OUT/train-out" > "$OUT/train-cuda.log" 2>&1
+  rc=$?
+  cat "$OUT/train-cuda.log"
+  status+=("train-cuda rc=$rc (1 = plot only, see log)")
 fi
 
 note "done"

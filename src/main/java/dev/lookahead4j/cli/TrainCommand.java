@@ -3,7 +3,6 @@ package dev.lookahead4j.cli;
 import dev.lookahead4j.Lookahead;
 import dev.lookahead4j.Pullback;
 import dev.lookahead4j.optim.InnerOptimizer;
-import dev.lookahead4j.train.CublasProbe;
 import dev.lookahead4j.train.Dataset;
 import dev.lookahead4j.train.EpochStats;
 import dev.lookahead4j.train.FashionMnist;
@@ -11,6 +10,7 @@ import dev.lookahead4j.train.OptimizerSpec;
 import dev.lookahead4j.train.RunResult;
 import dev.lookahead4j.train.RunSpec;
 import dev.lookahead4j.train.SyntheticData;
+import dev.lookahead4j.train.TrainDevice;
 import dev.lookahead4j.train.TrainReport;
 import dev.lookahead4j.train.Trainer;
 import java.io.IOException;
@@ -86,8 +86,8 @@ final class TrainCommand implements Callable<Integer> {
     String pullback;
 
     @Option(names = "--device", defaultValue = "auto",
-            description = "auto, cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}). The CUDA model path is not built yet: "
-                    + "the model then runs on the CPU, with a note.")
+            description = "auto, cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}). On CUDA the model runs through cuBLAS "
+                    + "(needs libcublas.so.12); where the GPU or cuBLAS is unusable it runs on the CPU, with a note.")
     String device;
 
     @Option(names = "--threads", description = "CPU threads for the matrix products (default: available processors).")
@@ -145,8 +145,13 @@ final class TrainCommand implements Callable<Integer> {
         };
         if (trainSamples != null && trainSamples < 1) throw new IllegalArgumentException("Invalid --train-samples: " + trainSamples + " (must be >= 1)");
         if (testSamples != null && testSamples < 1) throw new IllegalArgumentException("Invalid --test-samples: " + testSamples + " (must be >= 1)");
-        String deviceNote = deviceNote(device);
+        try (TrainDevice td = TrainDevice.select(device)) {
+            return train(o, cfg, runs, bar, td, nThreads);
+        }
+    }
 
+    private Integer train(PrintStream o, Trainer.Config cfg, List<RunSpec> runs, boolean bar, TrainDevice td, int nThreads) throws IOException {
+        String deviceNote = td.note();
         // ---- data
         Dataset.Split split = loadData(o);
         split = new Dataset.Split(limit(split.train(), trainSamples), limit(split.test(), testSamples), split.embedded());
@@ -155,9 +160,10 @@ final class TrainCommand implements Callable<Integer> {
         int[] widths = cfg.widths(split.train().pixels(), split.train().classes());
         String model = Arrays.stream(widths).mapToObj(Integer::toString).collect(Collectors.joining("-"));
         if (deviceNote != null) o.println("note: " + deviceNote);
-        o.printf(Locale.ROOT, "data: %s (%d train / %d test), model: MLP %s (%,d parameters), batch %d, epochs %d, seed %d, cpu %d threads%n",
+        o.printf(Locale.ROOT, "data: %s (%d train / %d test), model: MLP %s (%,d parameters), batch %d, epochs %d, seed %d, %s%n",
                 split.embedded() ? "embedded synthetic data" : split.train().name().replace(" train", ""),
-                split.train().count(), split.test().count(), model, parameterCount(widths), batchSize, epochs, seed, nThreads);
+                split.train().count(), split.test().count(), model, parameterCount(widths), batchSize, epochs, seed,
+                td.cuda().isPresent() ? "device " + td.describe() : "cpu " + nThreads + " threads");
         o.println("Lookahead runs are evaluated on their slow weights (as in the paper); training loss is on the fast weights.");
 
         // ---- runs
@@ -169,7 +175,7 @@ final class TrainCommand implements Callable<Integer> {
         for (RunSpec r : runs) {
             Listener l = new Listener(o, labelWidth, bar);
             try {
-                results.add(Trainer.run(split, cfg, r, l));
+                results.add(Trainer.run(split, cfg, r, l, td.cuda().orElse(null)));
             } finally {
                 l.closeBar();
             }
@@ -191,7 +197,7 @@ final class TrainCommand implements Callable<Integer> {
         settings.put("epochs", epochs);
         settings.put("seed", seed);
         settings.put("threads", nThreads);
-        settings.put("device", "cpu");
+        settings.put("device", td.describe());
         settings.put("total_seconds", total);
         Path csv = out.resolve("train-log.csv"), json = out.resolve("train-log.json"), png = out.resolve("train-curves.png");
         TrainReport.writeCsv(csv, results);
@@ -226,17 +232,6 @@ final class TrainCommand implements Callable<Integer> {
         long n = 0;
         for (int l = 1; l < widths.length; l++) n += (long) widths[l - 1] * widths[l] + widths[l];
         return n;
-    }
-
-    /** Null when the model runs where asked, else why it runs on the CPU. Rejects malformed specs. */
-    static String deviceNote(String spec) {
-        if (spec.equals("cpu")) return null;
-        if (!(spec.equals("auto") || spec.equals("cuda") || spec.matches("cuda:\\d+"))) {
-            throw new IllegalArgumentException("Invalid --device: '" + spec + "' (auto, cpu, cuda or cuda:N)");
-        }
-        String why = "the CUDA model path (cuBLAS SGEMM + cuda-kernels/mlp.cu) is not built yet; the model and optimizer run on the CPU";
-        if (spec.equals("auto")) return "--device auto: " + why;
-        return "--device " + spec + ": " + why + CublasProbe.unavailableReason().map(r -> "; besides, " + r).orElse("");
     }
 
     /** Prints table rows and drives the progress bar. */

@@ -76,6 +76,7 @@ public final class CudaBackend implements Backend {
     private final int multiprocessors, ccMajor, ccMinor;
     private final Properties buildInfo;
     private final List<CUmodule> modules = new ArrayList<>();
+    private final java.util.Map<String, CUmodule> extraModules = new java.util.HashMap<>();
     private final CUfunction[] stepFunctions = new CUfunction[RuleKind.values().length];
     private final int[] stepBlocksPerSm = new int[RuleKind.values().length];
     private CUfunction syncFunction, sumsqPartial, distsqPartial, nonfinitePartial, reduceFinal;
@@ -240,6 +241,7 @@ public final class CudaBackend implements Backend {
         cuStreamDestroy(ownStream);
         for (CUmodule m : modules) cuModuleUnload(m);
         modules.clear();
+        extraModules.clear();
         cuDevicePrimaryCtxRelease(device);
     }
 
@@ -258,6 +260,25 @@ public final class CudaBackend implements Backend {
         makeCurrent();
         check(cuStreamSynchronize(stream), "cuStreamSynchronize");
         stream = s == null ? ownStream : s;
+    }
+
+    /**
+     * The module of the PTX resource {@code resource} (a file name in {@link KernelNames#RESOURCE_DIR},
+     * e.g. {@code "mlp.ptx"}), for other kernels of this project that share the device and its stream
+     * (the training demo's MLP). Loaded on first use with the same checks and messages as the
+     * optimizer's kernels (missing resource, driver too old for the PTX, ...), then cached; unloaded by
+     * {@link #close()}.
+     */
+    public synchronized CUmodule module(String resource) {
+        if (resource == null || resource.isEmpty()) throw new IllegalArgumentException("Invalid PTX resource name: " + resource);
+        checkOpen();
+        makeCurrent();
+        CUmodule m = extraModules.get(resource);
+        if (m == null) {
+            m = loadModule(resource);
+            extraModules.put(resource, m);
+        }
+        return m;
     }
 
     /** The device's primary context (shared with the CUDA runtime and other libraries). */

@@ -3,7 +3,6 @@ package dev.lookahead4j.train;
 import dev.lookahead4j.cpu.WorkerPool;
 
 import dev.lookahead4j.Device;
-import dev.lookahead4j.Param;
 import dev.lookahead4j.ParamArena;
 import java.util.Arrays;
 import java.util.Random;
@@ -78,25 +77,13 @@ public final class Mlp implements AutoCloseable {
         if (device.kind() != Device.Kind.CPU) {
             throw new IllegalArgumentException("Invalid device: " + device.describe() + " (the Java MLP runs on a CPU device)");
         }
-        if (widths == null || widths.length < 2) throw new IllegalArgumentException("Invalid widths: need at least input and output widths");
-        for (int w : widths) if (w < 1 || w > 1 << 16) throw new IllegalArgumentException("Invalid layer width: " + w + " (must be in [1, 65536])");
-        if (widths[widths.length - 1] < 2) throw new IllegalArgumentException("Invalid number of classes: " + widths[widths.length - 1] + " (must be >= 2)");
+        checkWidths(widths);
         if (maxBatch < 1) throw new IllegalArgumentException("Invalid maxBatch: " + maxBatch + " (must be >= 1)");
         if (threads < 1) throw new IllegalArgumentException("Invalid threads: " + threads + " (must be >= 1)");
-        long weights = 0;
-        for (int l = 1; l < widths.length; l++) weights += (long) widths[l - 1] * widths[l];
-        if (weights > 1L << 28) {
-            throw new IllegalArgumentException("Invalid widths: " + Arrays.toString(widths) + " give " + weights
-                    + " weights (at most 268435456 in this demo)");
-        }
         this.widths = widths.clone();
         this.layers = widths.length - 1;
         this.maxBatch = maxBatch;
-        ParamArena.Builder b = ParamArena.builder().group(WEIGHTS);
-        for (int l = 1; l <= layers; l++) b.add(weightName(l), Math.multiplyExact(widths[l - 1], widths[l]));
-        b.group(BIASES);
-        for (int l = 1; l <= layers; l++) b.add(biasName(l), widths[l]);
-        this.arena = b.build(device);
+        this.arena = newArena(device, widths);
         this.params = arena.paramsArray();
         this.grads = arena.gradsArray();
         wOff = new int[layers + 1];
@@ -144,12 +131,61 @@ public final class Mlp implements AutoCloseable {
 
     /** Initialises like {@code nn.Linear}: every weight and bias of layer l uniform in +-1/sqrt(in_l). */
     public void initialize(long seed) {
-        Random r = new Random(seed);
+        float[][] v = initialValues(widths, seed);
         for (int l = 1; l <= layers; l++) {
+            System.arraycopy(v[2 * (l - 1)], 0, params, wOff[l], v[2 * (l - 1)].length);
+            System.arraycopy(v[2 * (l - 1) + 1], 0, params, bOff[l], v[2 * (l - 1) + 1].length);
+        }
+    }
+
+    /**
+     * The initial values of every parameter: element {@code 2(l-1)} is layer l's weight ([in][out]),
+     * {@code 2(l-1)+1} its bias, each uniform in +-1/sqrt(in_l), drawn from {@code java.util.Random(seed)}
+     * in that order (the CPU and the CUDA model start from the same values).
+     */
+    static float[][] initialValues(int[] widths, long seed) {
+        Random r = new Random(seed);
+        float[][] v = new float[2 * (widths.length - 1)][];
+        for (int l = 1; l < widths.length; l++) {
             float bound = (float) (1.0 / Math.sqrt(widths[l - 1]));
-            Param w = arena.param(weightName(l)), bias = arena.param(biasName(l));
-            for (int k = 0; k < w.size(); k++) params[wOff[l] + k] = (2f * r.nextFloat() - 1f) * bound;
-            for (int k = 0; k < bias.size(); k++) params[bOff[l] + k] = (2f * r.nextFloat() - 1f) * bound;
+            float[] w = new float[Math.multiplyExact(widths[l - 1], widths[l])], bias = new float[widths[l]];
+            for (int k = 0; k < w.length; k++) w[k] = (2f * r.nextFloat() - 1f) * bound;
+            for (int k = 0; k < bias.length; k++) bias[k] = (2f * r.nextFloat() - 1f) * bound;
+            v[2 * (l - 1)] = w;
+            v[2 * (l - 1) + 1] = bias;
+        }
+        return v;
+    }
+
+    /** Checks layer widths: at least two, each in [1, 65536], at least 2 classes, at most 2^28 weights. */
+    static void checkWidths(int[] widths) {
+        if (widths == null || widths.length < 2) throw new IllegalArgumentException("Invalid widths: need at least input and output widths");
+        for (int w : widths) if (w < 1 || w > 1 << 16) throw new IllegalArgumentException("Invalid layer width: " + w + " (must be in [1, 65536])");
+        if (widths[widths.length - 1] < 2) throw new IllegalArgumentException("Invalid number of classes: " + widths[widths.length - 1] + " (must be >= 2)");
+        long weights = 0;
+        for (int l = 1; l < widths.length; l++) weights += (long) widths[l - 1] * widths[l];
+        if (weights > 1L << 28) {
+            throw new IllegalArgumentException("Invalid widths: " + Arrays.toString(widths) + " give " + weights
+                    + " weights (at most 268435456 in this demo)");
+        }
+    }
+
+    /** The model's arena on {@code device}: the weights in group {@value #WEIGHTS}, then the biases in {@value #BIASES}. */
+    static ParamArena newArena(Device device, int[] widths) {
+        ParamArena.Builder b = ParamArena.builder().group(WEIGHTS);
+        for (int l = 1; l < widths.length; l++) b.add(weightName(l), Math.multiplyExact(widths[l - 1], widths[l]));
+        b.group(BIASES);
+        for (int l = 1; l < widths.length; l++) b.add(biasName(l), widths[l]);
+        return b.build(device);
+    }
+
+    /** Checks that {@code data} fits a model of these widths (pixels and classes). */
+    static void checkData(Dataset data, int[] widths) {
+        if (data.pixels() != widths[0]) {
+            throw new IllegalArgumentException("Dataset '" + data.name() + "' has " + data.pixels() + " pixels per image, the model's input width is " + widths[0]);
+        }
+        if (data.classes() != widths[widths.length - 1]) {
+            throw new IllegalArgumentException("Dataset '" + data.name() + "' has " + data.classes() + " classes, the model's output width is " + widths[widths.length - 1]);
         }
     }
 
@@ -206,12 +242,7 @@ public final class Mlp implements AutoCloseable {
 
     private void checkBatch(Dataset data, int n) {
         if (n < 1 || n > maxBatch) throw new IllegalArgumentException("Invalid batch size: " + n + " (must be in [1, " + maxBatch + "])");
-        if (data.pixels() != widths[0]) {
-            throw new IllegalArgumentException("Dataset '" + data.name() + "' has " + data.pixels() + " pixels per image, the model's input width is " + widths[0]);
-        }
-        if (data.classes() != widths[layers]) {
-            throw new IllegalArgumentException("Dataset '" + data.name() + "' has " + data.classes() + " classes, the model's output width is " + widths[layers]);
-        }
+        checkData(data, widths);
     }
 
     private void forward(int n) {

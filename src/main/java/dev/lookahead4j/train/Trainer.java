@@ -76,12 +76,30 @@ public final class Trainer {
         default void epochDone(RunSpec run, EpochStats stats) { }
     }
 
-    /** Trains one run from scratch and returns its figures. */
+    /** Trains one run from scratch on the CPU and returns its figures. */
     public static RunResult run(Dataset.Split data, Config cfg, RunSpec spec, Listener listener) {
+        return run(data, cfg, spec, listener, null);
+    }
+
+    /**
+     * Trains one run from scratch and returns its figures: on the CPU when {@code cuda} is null, else the
+     * model and the optimizer on that CUDA device ({@link CudaMlp}; JCublas must load, see
+     * {@link TrainDevice}). The device stays open (the caller owns it); the run's arena and buffers are
+     * freed before this returns.
+     *
+     * <p>On CUDA the batches, initialisation, shuffling and evaluation are the CPU path's, but the batch
+     * losses are read from the device once per point of the training-loss curve (20 per epoch) rather
+     * than after every batch, so {@link Listener#batchDone} arrives in bursts.
+     */
+    public static RunResult run(Dataset.Split data, Config cfg, RunSpec spec, Listener listener, Device cuda) {
         if (data == null) throw new IllegalArgumentException("Invalid data: null");
         if (cfg == null) throw new IllegalArgumentException("Invalid config: null");
         if (spec == null) throw new IllegalArgumentException("Invalid run: null");
+        if (cuda != null && cuda.kind() != Device.Kind.CUDA) {
+            throw new IllegalArgumentException("Invalid device: " + cuda.describe() + " (a CUDA device, or null for the CPU)");
+        }
         Listener l = listener != null ? listener : new Listener() { };
+        if (cuda != null) return runCuda(data, cfg, spec, l, cuda);
         Dataset train = data.train(), test = data.test();
         int[] widths = cfg.widths(train.pixels(), train.classes());
         int maxBatch = Math.max(cfg.batchSize(), Math.min(1000, test.count()));
@@ -134,8 +152,73 @@ public final class Trainer {
                 (System.nanoTime() - runStart) / 1e9, spec.lookahead() != null ? "slow weights" : "weights");
     }
 
+    /** The CUDA twin of the CPU loop above: same batches, curve, evaluation and stopping rule. */
+    private static RunResult runCuda(Dataset.Split data, Config cfg, RunSpec spec, Listener l, Device cuda) {
+        Dataset train = data.train(), test = data.test();
+        int[] widths = cfg.widths(train.pixels(), train.classes());
+        int maxBatch = Math.max(cfg.batchSize(), Math.min(1000, test.count()));
+        int steps = (train.count() + cfg.batchSize() - 1) / cfg.batchSize();
+        int window = Math.max(1, steps / 20);
+        List<EpochStats> epochs = new ArrayList<>();
+        double[] curveX = new double[cfg.epochs() * ((steps + window - 1) / window)];
+        double[] curveY = new double[curveX.length];
+        int curveN = 0;
+        long runStart = System.nanoTime();
+        try (CudaMlp mlp = new CudaMlp(cuda, widths, maxBatch, cfg.batchSize(), train, test);
+             Optimizer opt = build(mlp.arena(), spec)) {
+            mlp.initialize(cfg.seed());
+            int[] order = new int[train.count()];
+            for (int epoch = 1; epoch <= cfg.epochs(); epoch++) {
+                shuffle(order, cfg.seed(), epoch);
+                mlp.setOrder(order);
+                l.epochStarted(spec, epoch, steps);
+                long t0 = System.nanoTime();
+                double epochSum = 0;
+                int read = 0; // steps whose losses have been read back
+                for (int s = 0; s < steps; s++) {
+                    int from = s * cfg.batchSize();
+                    int n = Math.min(cfg.batchSize(), train.count() - from);
+                    mlp.trainStep(from, n, s);
+                    opt.step();
+                    if ((s + 1) % window == 0 || s + 1 == steps) {
+                        // one read per curve point: the window's batch losses (waits for the GPU)
+                        double[] sums = mlp.batchLosses(read, s + 1);
+                        double windowSum = 0;
+                        int windowSamples = 0;
+                        for (int k = read; k <= s; k++) {
+                            int nk = Math.min(cfg.batchSize(), train.count() - k * cfg.batchSize());
+                            double sum = sums[k - read];
+                            epochSum += sum;
+                            windowSum += sum;
+                            windowSamples += nk;
+                            l.batchDone(k + 1, sum / nk);
+                        }
+                        curveX[curveN] = epoch - 1 + (double) (s + 1) / steps;
+                        curveY[curveN++] = windowSum / windowSamples;
+                        read = s + 1;
+                    }
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                long t1 = System.nanoTime();
+                Mlp.Evaluation e = spec.lookahead() != null ? opt.withSlowWeights(() -> mlp.evaluate()) : mlp.evaluate();
+                double evalSeconds = (System.nanoTime() - t1) / 1e9;
+                EpochStats st = new EpochStats(epoch, epochSum / train.count(), e.loss(), e.accuracy(), seconds, evalSeconds,
+                        train.count() / seconds);
+                epochs.add(st);
+                l.epochDone(spec, st);
+                if (!Double.isFinite(st.trainLoss())) break; // diverged: the remaining epochs would be NaN too
+            }
+        }
+        return new RunResult(spec, List.copyOf(epochs), Arrays.copyOf(curveX, curveN), Arrays.copyOf(curveY, curveN),
+                (System.nanoTime() - runStart) / 1e9, spec.lookahead() != null ? "slow weights" : "weights");
+    }
+
     private static Optimizer build(Mlp mlp, RunSpec spec) {
-        return Optimizer.builder(mlp.arena(), spec.inner())
+        return build(mlp.arena(), spec);
+    }
+
+    private static Optimizer build(dev.lookahead4j.ParamArena arena, RunSpec spec) {
+        return Optimizer.builder(arena, spec.inner())
                 .lookahead(spec.lookahead())
                 .group(Mlp.BIASES, GroupOptions.builder().weightDecay(0).build())
                 .build();

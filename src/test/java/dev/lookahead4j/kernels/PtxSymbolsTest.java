@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lookahead4j.cuda.KernelNames;
+import dev.lookahead4j.train.MlpKernelNames;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -22,6 +24,8 @@ import org.junit.jupiter.api.Test;
  * The PTX the jar carries: every kernel the Java launchers name is an entry of its PTX file, the PTX
  * targets the oldest virtual architecture with IEEE float division and square root, and ptxas accepted
  * it for sm_80 and sm_90 with no spills (target/native/ptxas-report.txt, written by native/Makefile).
+ * The same for the training demo's MLP kernels ({@link MlpKernelNames}, {@code mlp.ptx}), whose
+ * parameter lists are also checked against the launcher's signature strings.
  */
 class PtxSymbolsTest {
 
@@ -93,5 +97,84 @@ class PtxSymbolsTest {
         }
         assertTrue(seen >= 2 * 11, "expected a spill line per kernel and architecture, found " + seen);
         assertFalse(text.toLowerCase().contains("error"), "ptxas reported an error:\n" + text);
+    }
+
+    // ------------------------------------------------------------------ the MLP kernels (train/CudaMlp)
+
+    /** The {@code .param} kinds of entry {@code symbol}: u64 -> P or L, u32 -> I, f32 -> F. */
+    static String paramKinds(String ptx, String symbol) {
+        Matcher m = Pattern.compile("\\.entry\\s+" + Pattern.quote(symbol) + "\\s*\\(([^)]*)\\)").matcher(ptx);
+        assertTrue(m.find(), symbol + " is not an .entry of " + MlpKernelNames.PTX);
+        StringBuilder kinds = new StringBuilder();
+        Matcher p = Pattern.compile("\\.param\\s+\\.(\\w+)\\s+" + Pattern.quote(symbol) + "_param_(\\d+)").matcher(m.group(1));
+        int index = 0;
+        while (p.find()) {
+            assertEquals(index++, Integer.parseInt(p.group(2)), symbol + ": parameters out of order");
+            kinds.append(switch (p.group(1)) {
+                case "u64" -> 'X';
+                case "u32" -> 'I';
+                case "f32" -> 'F';
+                default -> '?';
+            });
+        }
+        return kinds.toString();
+    }
+
+    @Test
+    void everyMlpKernelIsAnEntryOfMlpPtxWithTheLaunchersArgumentKinds() throws IOException {
+        String ptx = ptxOrSkip(MlpKernelNames.PTX);
+        for (Map.Entry<String, String> e : MlpKernelNames.signatures().entrySet()) {
+            String expected = e.getValue().replace('P', 'X').replace('L', 'X'); // pointers and long long are both .u64
+            assertEquals(expected, paramKinds(ptx, e.getKey()), e.getKey() + ": the PTX parameters differ from the launcher's signature " + e.getValue());
+        }
+        Matcher entries = Pattern.compile("\\.entry\\s+(\\w+)").matcher(ptx);
+        List<String> all = new ArrayList<>();
+        while (entries.find()) all.add(entries.group(1));
+        assertEquals(MlpKernelNames.signatures().size(), all.size(), "mlp.ptx has entries the launcher does not know: " + all);
+    }
+
+    @Test
+    void mlpPtxIsPortableAndIeee() throws IOException {
+        String ptx = ptxOrSkip(MlpKernelNames.PTX);
+        assertTrue(ptx.contains(".target sm_75"), "mlp.ptx: not built for compute_75");
+        // The one allowed approximate instruction: libdevice's double-precision log (the softmax's
+        // (float) log((double) sum), as the Java writes it) seeds its reciprocal with rcp.approx.ftz.f64
+        // and refines it with fma.rn.f64 Newton steps; the result is libdevice's accurate log. It is a
+        // fixed part of that library function, not a build flag: no float op is approximated or flushed.
+        List<String> seeds = ptx.lines().filter(l -> l.contains("rcp.approx.ftz.f64")).toList();
+        assertTrue(seeds.size() <= 2, "more rcp.approx.ftz.f64 than libdevice's log explains: " + seeds);
+        String rest = ptx.replace("rcp.approx.ftz.f64", "");
+        for (String bad : new String[] {"div.approx", "div.full", "sqrt.approx", ".ftz.", "rcp.approx", "ex2.approx", "lg2.approx"}) {
+            assertFalse(rest.contains(bad), "mlp.ptx contains " + bad + ": built with fast math or without IEEE div/sqrt");
+        }
+        assertFalse(Pattern.compile("\\b(add|sub|mul)\\.f32\\b").matcher(ptx).find(), "mlp.ptx: an f32 add/mul without .rn: built without -fmad=false?");
+        assertFalse(ptx.contains("mad.f32") || ptx.contains("mad.rn.f32") || ptx.contains("fma.rn.f32"),
+                "mlp.ptx: a fused f32 multiply-add (mlp.cuh writes none)");
+        assertFalse(Pattern.compile("(?<![\\w.])(atom|red)\\.").matcher(ptx).find(), "mlp.ptx: an atomic (the kernels must be deterministic)");
+    }
+
+    @Test
+    void ptxasAcceptedEveryMlpKernelForSm80AndSm90WithoutSpills() throws IOException {
+        Path report = NativeBuild.nativeDir().resolve("ptxas-report.txt");
+        if (!Files.exists(report)) NativeBuild.missing(report.toString(), NativeBuild.nvccPresent());
+        String text = Files.readString(report);
+        for (String sm : new String[] {"sm_80", "sm_90"}) {
+            int at = text.indexOf("== " + MlpKernelNames.PTX + " " + sm);
+            assertTrue(at >= 0, "no ptxas run of " + MlpKernelNames.PTX + " for " + sm);
+            int end = text.indexOf("\n== ", at + 1);
+            String section = text.substring(at, end < 0 ? text.length() : end);
+            for (String symbol : MlpKernelNames.signatures().keySet()) {
+                assertTrue(section.contains("Compiling entry function '" + symbol + "' for '" + sm + "'"), "ptxas did not compile " + symbol + " for " + sm);
+            }
+            Matcher spills = Pattern.compile("(\\d+) bytes spill stores, (\\d+) bytes spill loads").matcher(section);
+            int seen = 0;
+            while (spills.find()) {
+                seen++;
+                assertEquals("0", spills.group(1), "an MLP kernel spills registers: " + spills.group());
+                assertEquals("0", spills.group(2), "an MLP kernel spills registers: " + spills.group());
+            }
+            assertEquals(MlpKernelNames.signatures().size(), seen, "one spill line per MLP kernel for " + sm);
+            assertFalse(section.toLowerCase().contains("error"), "ptxas reported an error:\n" + section);
+        }
     }
 }
