@@ -19,7 +19,7 @@
 #   carry:     [".gpu"]
 #   timeout_s: 540
 # Run it by hand on any CUDA machine with .gpu/ present the same way (OUT defaults to /tmp/gpu-check).
-# Knobs: PARAMS (default 268435456), STEPS (50), SKIP_TESTS=1, SKIP_TORCH=1, SKIP_TRAIN=1.
+# Knobs: PARAMS (default 268435456), STEPS (50), BUDGET (450 s), SKIP_TESTS=1, SKIP_TORCH=1, SKIP_TRAIN=1.
 # The training part (4) adds at most 2 x 60 s (timeouts); on the embedded data it should take seconds.
 # SKIP_TORCH=1 or SKIP_TESTS=1 make room if the whole check nears the device tool's limit.
 set -uo pipefail
@@ -35,6 +35,14 @@ t_start=$(date +%s)
 status=()
 
 note() { echo "[gpu-check $(( $(date +%s) - t_start ))s] $*"; }
+# Every step's timeout is cut to what is left of BUDGET seconds (default 450: the whole check stays under
+# 8 minutes even when steps hang); a step that starts with the budget spent gets 1 s (rc 124 in the summary).
+BUDGET=${BUDGET:-450}
+within() {
+  local left=$(( BUDGET - ($(date +%s) - t_start) ))
+  [ "$left" -lt 1 ] && left=1
+  echo $(( $1 < left ? $1 : left ))
+}
 
 if [ ! -x .gpu/run ] && [ ! -f .gpu/run ]; then
   echo "gpu-check: .gpu/ is missing: run ../shared/tools/gpu-pack first and carry .gpu" >&2
@@ -46,7 +54,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=c
 
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
   note "GPU tests (dev.lookahead4j.cuda, and the CUDA-to-CPU checkpoint resume)"
-  timeout 300 bash .gpu/run test --select-package=dev.lookahead4j.cuda \
+  timeout "$(within 300)" bash .gpu/run test --select-package=dev.lookahead4j.cuda \
       --select-class=dev.lookahead4j.checkpoint.CudaToCpuResumeTest \
       --reports-dir="$OUT/junit" > "$OUT/gpu-tests.log" 2>&1
   rc=$?
@@ -58,7 +66,7 @@ for n in "$PARAMS" "$RESNET50_PARAMS"; do
   # ResNet-50's parameter count is benched split into 161 tensors like the model (equal sizes)
   tensors=1; [ "$n" = "$RESNET50_PARAMS" ] && tensors=161
   note "lookahead4j bench --device cuda --params $n --tensors $tensors"
-  timeout 90 bash .gpu/run java dev.lookahead4j.cli.Main bench --device cuda --rule adam --lookahead-k 5 \
+  timeout "$(within 90)" bash .gpu/run java dev.lookahead4j.cli.Main bench --device cuda --rule adam --lookahead-k 5 \
       --params "$n" --tensors "$tensors" --steps "$STEPS" > "$OUT/bench-java-$n.log" 2>&1
   rc=$?
   cat "$OUT/bench-java-$n.log"
@@ -67,7 +75,7 @@ done
 
 if [ "${SKIP_TORCH:-0}" != 1 ]; then
   note "PyTorch baselines"
-  timeout 150 python3 bench/torch_gpu.py --params "$PARAMS" --steps "$STEPS" --k 5 > "$OUT/bench-torch.log" 2>&1
+  timeout "$(within 150)" python3 bench/torch_gpu.py --params "$PARAMS" --steps "$STEPS" --k 5 > "$OUT/bench-torch.log" 2>&1
   rc=$?
   cat "$OUT/bench-torch.log"
   status+=("torch-bench rc=$rc")
@@ -75,14 +83,14 @@ fi
 
 if [ "${SKIP_TRAIN:-0}" != 1 ]; then
   note "training demo on CUDA (train.CudaMlpTest, train --device cuda --epochs 1)"
-  timeout 60 bash .gpu/run test --select-class=dev.lookahead4j.train.CudaMlpTest \
+  timeout "$(within 60)" bash .gpu/run test --select-class=dev.lookahead4j.train.CudaMlpTest \
       --reports-dir="$OUT/junit-train" > "$OUT/train-gpu-test.log" 2>&1
   rc=$?
   tail -15 "$OUT/train-gpu-test.log"
   status+=("train-gpu-test rc=$rc")
   # gpu-pack's runtime has no java.desktop (AWT): the command then ends with "cannot draw ...png" and
   # exit 1 after the tables, CSV and JSON; the tables (and the "device cuda:" header) are what count here.
-  timeout 60 bash .gpu/run java dev.lookahead4j.cli.Main train --device cuda --epochs 1 --progress off \
+  timeout "$(within 60)" bash .gpu/run java dev.lookahead4j.cli.Main train --device cuda --epochs 1 --progress off \
       --out "$OUT/train-out" > "$OUT/train-cuda.log" 2>&1
   rc=$?
   cat "$OUT/train-cuda.log"
