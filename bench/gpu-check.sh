@@ -49,12 +49,15 @@ if [ ! -x .gpu/run ] && [ ! -f .gpu/run ]; then
   exit 2
 fi
 
+# the JUnit console launcher does not expand .gpu/run's "lib/*" class-path entry: name the jars (JCuda ...)
+JARS=$(ls -d "$PWD"/.gpu/lib/*.jar | paste -sd:)
+
 note "device"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1 | tee "$OUT/device.txt"
 
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
   note "GPU tests (dev.lookahead4j.cuda, and the CUDA-to-CPU checkpoint resume)"
-  timeout "$(within 300)" bash .gpu/run test --select-package=dev.lookahead4j.cuda \
+  timeout "$(within 300)" bash .gpu/run test -cp "$JARS" --select-package=dev.lookahead4j.cuda \
       --select-class=dev.lookahead4j.checkpoint.CudaToCpuResumeTest \
       --reports-dir="$OUT/junit" > "$OUT/gpu-tests.log" 2>&1
   rc=$?
@@ -83,7 +86,7 @@ fi
 
 if [ "${SKIP_TRAIN:-0}" != 1 ]; then
   note "training demo on CUDA (train.CudaMlpTest, train --device cuda --epochs 1)"
-  timeout "$(within 60)" bash .gpu/run test --select-class=dev.lookahead4j.train.CudaMlpTest \
+  timeout "$(within 60)" bash .gpu/run test -cp "$JARS" --select-class=dev.lookahead4j.train.CudaMlpTest \
       --reports-dir="$OUT/junit-train" > "$OUT/train-gpu-test.log" 2>&1
   rc=$?
   tail -15 "$OUT/train-gpu-test.log"
