@@ -1,5 +1,6 @@
 package dev.lookahead4j.cuda;
 
+import static jcuda.driver.JCudaDriver.CU_STREAM_LEGACY;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
@@ -70,6 +71,12 @@ public final class CudaBuffer implements Buffer, DeviceMemory {
         CudaBackend.check(cuStreamSynchronize(backend.stream()), "waiting for the stream before writing " + what);
         CudaBackend.check(cuMemcpyHtoD(ptr.withByteOffset(offset * 4L), Pointer.to(src).withByteOffset(srcOff * 4L), len * 4L),
                 "cuMemcpyHtoD (" + what + ")");
+        // A synchronous cuMemcpyHtoD from pageable memory (a Java array) returns once the data is staged;
+        // the DMA into device memory may still be pending on the legacy default stream. Our own stream is
+        // a blocking stream and waits for it, but a user stream created CU_STREAM_NON_BLOCKING (PyTorch's
+        // pool streams are) does not: a step enqueued there right after setGrad could read stale
+        // gradients. Waiting for the legacy stream here makes the copy complete before write() returns.
+        CudaBackend.check(cuStreamSynchronize(CU_STREAM_LEGACY), "waiting for the copy into " + what);
     }
 
     @Override

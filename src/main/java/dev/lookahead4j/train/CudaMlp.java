@@ -1,5 +1,6 @@
 package dev.lookahead4j.train;
 
+import static jcuda.driver.JCudaDriver.CU_STREAM_LEGACY;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
@@ -186,6 +187,9 @@ final class CudaMlp implements AutoCloseable {
         enter();
         check(cuStreamSynchronize(backend.stream()), "waiting for the stream before uploading the epoch order");
         check(cuMemcpyHtoD(order.pointer(), Pointer.to(epochOrder), 4L * epochOrder.length), "uploading the epoch order");
+        // from pageable memory the copy returns once staged; its DMA completes on the legacy stream, which a
+        // non-blocking stream set with CudaBackend.setStream would not wait for (see CudaBuffer.write)
+        check(cuStreamSynchronize(CU_STREAM_LEGACY), "waiting for the epoch order upload");
     }
 
     /**
@@ -340,6 +344,7 @@ final class CudaMlp implements AutoCloseable {
         CudaBuffer c = alloc(what, (bytes.length + 3L) / 4);
         cuCtxSetCurrent(backend.context());
         check(cuMemcpyHtoD(c.pointer(), Pointer.to(bytes), bytes.length), "uploading the " + what + " (" + bytes.length + " bytes)");
+        check(cuStreamSynchronize(CU_STREAM_LEGACY), "waiting for the " + what + " upload"); // as in setOrder
         return c;
     }
 
