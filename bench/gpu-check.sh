@@ -11,6 +11,9 @@
 #      epochs' losses against the CPU model, bit-for-bit repeatable) and a short `train --device cuda`
 #      (1 epoch, Adam vs Lookahead(Adam); Fashion-MNIST if installed there, else the embedded data);
 # and prints a short table last. Logs go to $OUT (the device tool brings them back).
+# The device tool brings back at most 8 files from $OUT: this script leaves 7 there (six logs and
+# reports.tgz, a tarball of the JUnit XML reports, device.txt and the train command's outputs, which are
+# written to $WORK first).
 #
 # How to run it (from the repository root, on the machine without a GPU):
 #   ../shared/tools/gpu-pack                       # builds .gpu/ (JRE, classes, test classes, jars)
@@ -25,7 +28,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/gpu-check}
-mkdir -p "$OUT"
+WORK=${WORK:-/tmp/gpu-check-work}   # everything but the logs; tarred into $OUT/reports.tgz at the end
+mkdir -p "$OUT" "$WORK"
 PARAMS=${PARAMS:-268435456}
 STEPS=${STEPS:-50}
 RESNET50_PARAMS=25557032
@@ -53,14 +57,21 @@ fi
 JARS=$(ls -d "$PWD"/.gpu/lib/*.jar | paste -sd:)
 
 note "device"
-nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1 | tee "$OUT/device.txt"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1 | tee "$WORK/device.txt"
+# JCublas (the training demo's CUDA model) needs CUDA 12's libcublas.so.12; a CUDA 13-only image has .so.13
+# and CudaMlpTest then skips. Say up front which cuBLAS libraries the loader can find.
+{ ldconfig -p 2>/dev/null | grep -o 'libcublas\.so\.[0-9]*' | sort -u | tr '\n' ' '; echo "(ldconfig; LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-})"; } \
+  | sed 's/^/cublas: /' | tee -a "$WORK/device.txt"
 
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
   note "GPU tests (dev.lookahead4j.cuda, and the CUDA-to-CPU checkpoint resume)"
-  timeout "$(within 300)" bash .gpu/run test -cp "$JARS" --select-package=dev.lookahead4j.cuda \
+  timeout "$(within 300)" bash .gpu/run test --disable-ansi-colors -cp "$JARS" --select-package=dev.lookahead4j.cuda \
       --select-class=dev.lookahead4j.checkpoint.CudaToCpuResumeTest \
-      --reports-dir="$OUT/junit" > "$OUT/gpu-tests.log" 2>&1
+      --reports-dir="$WORK/junit" > "$OUT/gpu-tests.log" 2>&1
   rc=$?
+  # the failed and aborted tests and their messages (tree marks ✘ / ■, or [X] / [A] in the ASCII theme
+  # that a non-UTF-8 locale gets; the failure list at the end has the message after "=>")
+  grep -E '✘|■|\[X\]|\[A\]|=> ' "$OUT/gpu-tests.log" | head -60
   tail -25 "$OUT/gpu-tests.log"
   status+=("gpu-tests rc=$rc")
 fi
@@ -86,23 +97,25 @@ fi
 
 if [ "${SKIP_TRAIN:-0}" != 1 ]; then
   note "training demo on CUDA (train.CudaMlpTest, train --device cuda --epochs 1)"
-  timeout "$(within 60)" bash .gpu/run test -cp "$JARS" --select-class=dev.lookahead4j.train.CudaMlpTest \
-      --reports-dir="$OUT/junit-train" > "$OUT/train-gpu-test.log" 2>&1
+  timeout "$(within 60)" bash .gpu/run test --disable-ansi-colors -cp "$JARS" --select-class=dev.lookahead4j.train.CudaMlpTest \
+      --reports-dir="$WORK/junit-train" > "$OUT/train-gpu-test.log" 2>&1
   rc=$?
+  grep -E '✘|■|↷|\[X\]|\[A\]|\[S\]|=> ' "$OUT/train-gpu-test.log" | head -20  # skipped: no libcublas.so.12?
   tail -15 "$OUT/train-gpu-test.log"
   status+=("train-gpu-test rc=$rc")
   # gpu-pack's runtime has no java.desktop (AWT): the command then ends with "cannot draw ...png" and
   # exit 1 after the tables, CSV and JSON; the tables (and the "device cuda:" header) are what count here.
   timeout "$(within 60)" bash .gpu/run java dev.lookahead4j.cli.Main train --device cuda --epochs 1 --progress off \
-      --out "$OUT/train-out" > "$OUT/train-cuda.log" 2>&1
+      --out "$WORK/train-out" > "$OUT/train-cuda.log" 2>&1
   rc=$?
   cat "$OUT/train-cuda.log"
   status+=("train-cuda rc=$rc (1 = plot only, see log)")
 fi
 
 note "done"
+tar czf "$OUT/reports.tgz" -C "$WORK" . 2>/dev/null || echo "gpu-check: could not tar $WORK" >&2
 echo
-echo "================ summary ($(head -1 "$OUT/device.txt" 2>/dev/null)) ================"
+echo "================ summary ($(head -1 "$WORK/device.txt" 2>/dev/null)) ================"
 for s in "${status[@]}"; do echo "  $s"; done
 if [ -f "$OUT/gpu-tests.log" ]; then
   grep -E "tests (successful|failed|skipped|aborted)" "$OUT/gpu-tests.log" | sed 's/^/  junit: /'
