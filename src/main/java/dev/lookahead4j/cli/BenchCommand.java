@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
  * (reads p, g, m, v; writes p, m, v) with trivial arithmetic; on an asynchronous device it measures a
  * device-to-device copy and the host time per {@code step()} call.
  */
-@Command(name = "bench", description = "Measure optimizer step throughput (params/s, effective GB/s) against a memory-bound baseline.")
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure optimizer step throughput (params/s, effective GB/s) against a memory-bound baseline.")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--rule", defaultValue = "adam", description = "Inner rule: sgd, sgd-momentum, adam, adamw, amsgrad, rmsprop, adagrad, radam, nadam (default: ${DEFAULT-VALUE}).")
     String rule;

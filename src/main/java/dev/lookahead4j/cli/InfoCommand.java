@@ -5,7 +5,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
 /** Prints what this machine offers: Java, CPU threads, CUDA (or why not). */
-@Command(name = "info", description = "Show the Java runtime, CPU threads and whether CUDA is usable.")
+@Command(name = "info", mixinStandardHelpOptions = true, description = "Show the Java runtime, CPU threads and whether CUDA is usable.")
 final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() {

@@ -17,7 +17,7 @@ import picocli.CommandLine.Parameters;
  * Replays reference cases and writes one result file per case ({@code OUT/<name>.json}), same format,
  * {@code expect} filled from this run. Exit 0 when all were replayed, 2 for a malformed case file.
  */
-@Command(name = "replay", description = "Replay reference trajectory cases; write one result file per case.")
+@Command(name = "replay", mixinStandardHelpOptions = true, description = "Replay reference trajectory cases; write one result file per case.")
 final class ReplayCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "CASE.json", description = "Case files (shared/reference README section 4).")
     List<Path> cases;
