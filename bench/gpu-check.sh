@@ -17,6 +17,7 @@
 #
 # How to run it (from the repository root, on the machine without a GPU):
 #   ../shared/tools/gpu-pack                       # builds .gpu/ (JRE, classes, test classes, jars)
+#   rm -f .gpu/lib/jazzer*.jar                     # 11 MB the GPU run does not need (the carry limit is 64 MiB)
 # then call the device tool's `run` with
 #   command:   bash bench/gpu-check.sh
 #   carry:     [".gpu"]
