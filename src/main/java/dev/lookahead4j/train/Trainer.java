@@ -101,17 +101,10 @@ public final class Trainer {
         Listener l = listener != null ? listener : new Listener() { };
         if (cuda != null) return runCuda(data, cfg, spec, l, cuda);
         Dataset train = data.train(), test = data.test();
-        int[] widths = cfg.widths(train.pixels(), train.classes());
-        int maxBatch = Math.max(cfg.batchSize(), Math.min(1000, test.count()));
-        int steps = (train.count() + cfg.batchSize() - 1) / cfg.batchSize();
-        int window = Math.max(1, steps / 20);
-        List<EpochStats> epochs = new ArrayList<>();
-        double[] curveX = new double[cfg.epochs() * ((steps + window - 1) / window)];
-        double[] curveY = new double[curveX.length];
-        int curveN = 0;
-        long runStart = System.nanoTime();
+        Bookkeeping run = new Bookkeeping(data, cfg, spec, l);
+        int steps = run.steps, window = run.window;
         try (Device device = Device.cpu(1);
-             Mlp mlp = new Mlp(device, widths, maxBatch, cfg.threads());
+             Mlp mlp = new Mlp(device, run.widths, run.maxBatch, cfg.threads());
              Optimizer opt = build(mlp, spec)) {
             mlp.initialize(cfg.seed());
             int[] order = new int[train.count()];
@@ -130,41 +123,24 @@ public final class Trainer {
                     windowSum += sum;
                     windowSamples += n;
                     if ((s + 1) % window == 0 || s + 1 == steps) {
-                        curveX[curveN] = epoch - 1 + (double) (s + 1) / steps;
-                        curveY[curveN++] = windowSum / windowSamples;
+                        run.curvePoint(epoch, s, windowSum / windowSamples);
                         windowSum = 0;
                         windowSamples = 0;
                     }
                     l.batchDone(s + 1, sum / n);
                 }
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                long t1 = System.nanoTime();
-                Mlp.Evaluation e = spec.lookahead() != null ? opt.withSlowWeights(() -> mlp.evaluate(test)) : mlp.evaluate(test);
-                double evalSeconds = (System.nanoTime() - t1) / 1e9;
-                EpochStats st = new EpochStats(epoch, epochSum / train.count(), e.loss(), e.accuracy(), seconds, evalSeconds,
-                        train.count() / seconds);
-                epochs.add(st);
-                l.epochDone(spec, st);
-                if (!Double.isFinite(st.trainLoss())) break; // diverged: the remaining epochs would be NaN too
+                if (!run.epochDone(epoch, epochSum, t0, opt, () -> mlp.evaluate(test))) break;
             }
         }
-        return new RunResult(spec, List.copyOf(epochs), Arrays.copyOf(curveX, curveN), Arrays.copyOf(curveY, curveN),
-                (System.nanoTime() - runStart) / 1e9, spec.lookahead() != null ? "slow weights" : "weights");
+        return run.result();
     }
 
     /** The CUDA twin of the CPU loop above: same batches, curve, evaluation and stopping rule. */
     private static RunResult runCuda(Dataset.Split data, Config cfg, RunSpec spec, Listener l, Device cuda) {
         Dataset train = data.train(), test = data.test();
-        int[] widths = cfg.widths(train.pixels(), train.classes());
-        int maxBatch = Math.max(cfg.batchSize(), Math.min(1000, test.count()));
-        int steps = (train.count() + cfg.batchSize() - 1) / cfg.batchSize();
-        int window = Math.max(1, steps / 20);
-        List<EpochStats> epochs = new ArrayList<>();
-        double[] curveX = new double[cfg.epochs() * ((steps + window - 1) / window)];
-        double[] curveY = new double[curveX.length];
-        int curveN = 0;
-        long runStart = System.nanoTime();
-        try (CudaMlp mlp = new CudaMlp(cuda, widths, maxBatch, cfg.batchSize(), train, test);
+        Bookkeeping run = new Bookkeeping(data, cfg, spec, l);
+        int steps = run.steps, window = run.window;
+        try (CudaMlp mlp = new CudaMlp(cuda, run.widths, run.maxBatch, cfg.batchSize(), train, test);
              Optimizer opt = build(mlp.arena(), spec)) {
             mlp.initialize(cfg.seed());
             int[] order = new int[train.count()];
@@ -193,24 +169,67 @@ public final class Trainer {
                             windowSamples += nk;
                             l.batchDone(k + 1, sum / nk);
                         }
-                        curveX[curveN] = epoch - 1 + (double) (s + 1) / steps;
-                        curveY[curveN++] = windowSum / windowSamples;
+                        run.curvePoint(epoch, s, windowSum / windowSamples);
                         read = s + 1;
                     }
                 }
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                long t1 = System.nanoTime();
-                Mlp.Evaluation e = spec.lookahead() != null ? opt.withSlowWeights(() -> mlp.evaluate()) : mlp.evaluate();
-                double evalSeconds = (System.nanoTime() - t1) / 1e9;
-                EpochStats st = new EpochStats(epoch, epochSum / train.count(), e.loss(), e.accuracy(), seconds, evalSeconds,
-                        train.count() / seconds);
-                epochs.add(st);
-                l.epochDone(spec, st);
-                if (!Double.isFinite(st.trainLoss())) break; // diverged: the remaining epochs would be NaN too
+                if (!run.epochDone(epoch, epochSum, t0, opt, mlp::evaluate)) break;
             }
         }
-        return new RunResult(spec, List.copyOf(epochs), Arrays.copyOf(curveX, curveN), Arrays.copyOf(curveY, curveN),
-                (System.nanoTime() - runStart) / 1e9, spec.lookahead() != null ? "slow weights" : "weights");
+        return run.result();
+    }
+
+    /**
+     * What the CPU and CUDA loops share: the run's sizes, the training-loss curve, the per-epoch evaluation
+     * (on the slow weights for Lookahead runs) and statistics, and the result.
+     */
+    private static final class Bookkeeping {
+        final int[] widths;
+        final int maxBatch, steps, window;
+        private final Dataset train;
+        private final RunSpec spec;
+        private final Listener listener;
+        private final List<EpochStats> epochs = new ArrayList<>();
+        private final double[] curveX, curveY;
+        private int curveN;
+        private final long runStart = System.nanoTime();
+
+        Bookkeeping(Dataset.Split data, Config cfg, RunSpec spec, Listener listener) {
+            this.train = data.train();
+            this.spec = spec;
+            this.listener = listener;
+            widths = cfg.widths(train.pixels(), train.classes());
+            maxBatch = Math.max(cfg.batchSize(), Math.min(1000, data.test().count()));
+            steps = (train.count() + cfg.batchSize() - 1) / cfg.batchSize();
+            window = Math.max(1, steps / 20);
+            curveX = new double[cfg.epochs() * ((steps + window - 1) / window)];
+            curveY = new double[curveX.length];
+        }
+
+        /** A point of the training-loss curve after step {@code s} (0-based) of {@code epoch}. */
+        void curvePoint(int epoch, int s, double meanLoss) {
+            curveX[curveN] = epoch - 1 + (double) (s + 1) / steps;
+            curveY[curveN++] = meanLoss;
+        }
+
+        /** Evaluates, records and reports the epoch; false when training diverged (stop: the rest would be NaN). */
+        boolean epochDone(int epoch, double epochLossSum, long epochStartNanos, Optimizer opt,
+                          java.util.function.Supplier<Mlp.Evaluation> evaluate) {
+            double seconds = (System.nanoTime() - epochStartNanos) / 1e9;
+            long t1 = System.nanoTime();
+            Mlp.Evaluation e = spec.lookahead() != null ? opt.withSlowWeights(evaluate) : evaluate.get();
+            double evalSeconds = (System.nanoTime() - t1) / 1e9;
+            EpochStats st = new EpochStats(epoch, epochLossSum / train.count(), e.loss(), e.accuracy(), seconds, evalSeconds,
+                    train.count() / seconds);
+            epochs.add(st);
+            listener.epochDone(spec, st);
+            return Double.isFinite(st.trainLoss());
+        }
+
+        RunResult result() {
+            return new RunResult(spec, List.copyOf(epochs), Arrays.copyOf(curveX, curveN), Arrays.copyOf(curveY, curveN),
+                    (System.nanoTime() - runStart) / 1e9, spec.lookahead() != null ? "slow weights" : "weights");
+        }
     }
 
     private static Optimizer build(Mlp mlp, RunSpec spec) {
