@@ -3,13 +3,13 @@ package dev.lookahead4j.checkpoint;
 import dev.lookahead4j.Device;
 import dev.lookahead4j.Optimizer;
 import dev.lookahead4j.ParamArena;
+import dev.lookahead4j.cuda.CudaTests;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * GPU session only (skipped cleanly without a CUDA device; the CPU-to-CPU resume is {@link ResumeTest}):
+ * On a GPU, and on cuda-emu in CI (skipped cleanly without either; the CPU-to-CPU resume is {@link ResumeTest}):
  * N/2 steps on CUDA, save, load on the CPU, N/2 more steps there equals N straight steps on the CPU, bit for
  * bit, for every rule and every Lookahead variant, saving one before, at and one after a sync step.
  */
@@ -18,13 +18,7 @@ class CudaToCpuResumeTest {
 
     @Test
     void checkpointWrittenOnCudaContinuesOnTheCpu() throws Exception {
-        Device gpu;
-        try {
-            gpu = Device.cuda(0);
-        } catch (RuntimeException | LinkageError e) {
-            Assumptions.abort("no usable CUDA device, GPU test skipped: " + e.getMessage());
-            return;
-        }
+        Device gpu = CudaTests.openOrSkip();
         long seed = 17, total = 12;
         try (gpu; Device cpu = Device.cpu(2)) {
             for (String rule : Fixtures.RULES.keySet()) {

@@ -25,7 +25,7 @@ import jcuda.driver.CUdevice;
 import jcuda.driver.CUstream;
 import org.junit.jupiter.api.Test;
 
-/** Device memory, pointers, streams and errors of the CUDA backend. GPU only. */
+/** Device memory, pointers, streams and errors of the CUDA backend. On a GPU, and on cuda-emu in CI. */
 class CudaMemoryTest {
 
     /** Free device memory seen through our own reference to the primary context. */
