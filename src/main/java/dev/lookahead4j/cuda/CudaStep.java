@@ -13,6 +13,7 @@ import dev.lookahead4j.backend.StepBuffers;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUstream;
 
@@ -36,6 +37,7 @@ final class CudaStep implements PreparedStep {
     private final GroupRange[] groups;
     private final boolean hasS0, hasS2, hasSlow, hasCache;
     private final CUfunction stepFn;
+    private final String stepLaunch; // the error message's subject, built once: step() allocates nothing
 
     private final ByteBuffer[] stepStruct;
     private final Pointer[] stepParams;
@@ -54,6 +56,9 @@ final class CudaStep implements PreparedStep {
     private final ByteBuffer[] partialsAt;
     private final Pointer finalParams;
     private final double[] hostOut = new double[1];
+    private final Pointer hostOutPtr = Pointer.to(hostOut);
+    private CudaBuffer resultScratch; // the scratch area resultPtr points into
+    private CUdeviceptr resultPtr;
 
     CudaStep(CudaBackend backend, RuleKind rule, StepBuffers b, GroupRange[] groups, StepArgs args) {
         if (rule == null) throw new IllegalArgumentException("Invalid rule: null");
@@ -87,6 +92,7 @@ final class CudaStep implements PreparedStep {
         this.hasSlow = b.slow() != null;
         this.hasCache = b.cache() != null;
         this.stepFn = backend.stepFunction(rule);
+        this.stepLaunch = "launch of " + KernelNames.step(rule);
 
         int n = groups.length;
         int sms = backend.multiprocessors();
@@ -152,7 +158,7 @@ final class CudaStep implements PreparedStep {
             st.putInt(OFF_PULLBACK, a.pullback);
             if (groups[g].length() == 0) continue;
             CudaBackend.check(cuLaunchKernel(stepFn, stepGrid[g], 1, 1, KernelNames.STEP_THREADS, 1, 1, 0, s, stepParams[g], null),
-                    "launch of " + KernelNames.step(rule));
+                    stepLaunch);
         }
     }
 
@@ -229,7 +235,11 @@ final class CudaStep implements PreparedStep {
         CudaBackend.check(cuLaunchKernel(backend.reduceFinal(), 1, 1, 1, KernelNames.REDUCE_THREADS, 1, 1, 0, s, finalParams, null),
                 "launch of " + KernelNames.REDUCE_FINAL);
         CudaBackend.check(cuStreamSynchronize(s), "a reduction (cuStreamSynchronize)");
-        CudaBackend.check(cuMemcpyDtoH(Pointer.to(hostOut), scratch.pointer().withByteOffset(totalChunks * 8L), 8), "reading a reduction");
+        if (scratch != resultScratch) { // built when the scratch area changes, not every call
+            resultPtr = scratch.pointer().withByteOffset(totalChunks * 8L);
+            resultScratch = scratch;
+        }
+        CudaBackend.check(cuMemcpyDtoH(hostOutPtr, resultPtr, 8), "reading a reduction");
         return hostOut[0];
     }
 
