@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Driver conditions no single GPU machine offers, staged with cuda-emu's settings file
  * ({@code LA_CUDA_EMU_CONFIG}, read by every {@code cuInit}): a driver older than the PTX, no device,
- * two devices; and every entry point used from threads that did not open the device (cuda-emu fails
+ * two devices, different multiprocessor counts; and every entry point used from threads that did not open the device (cuda-emu fails
  * any call made without a current context, as the driver does). Runs in the surefire execution
  * {@code cuda-emulator} only: elsewhere there is no way to stage these, and it skips saying so.
  */
@@ -95,6 +95,46 @@ class CudaEmulatorTest {
         }
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> Device.cuda(2));
         assertEquals("no CUDA device 2: this machine has 2 (valid ordinals 0..1)", e.getMessage());
+    }
+
+    /**
+     * The reductions add fixed 65536-element chunks in a fixed order, whichever block does a chunk: the
+     * gradient norm and the slow distance are the same to the last bit on 1, 3, 16 or 132 SMs (an H200
+     * has 132), and so are the parameters. One GPU cannot show this; cuda-emu's {@code sms} setting can.
+     */
+    @Test
+    void reductionsAndStepsDoNotDependOnTheNumberOfMultiprocessors() throws IOException {
+        long[] reference = null;
+        float[] referenceValues = null;
+        for (int sms : new int[] {1, 3, 16, 132}) {
+            configure("sms=" + sms);
+            try (Device d = Device.cuda(0);
+                 ParamArena a = ParamArena.builder().group("a").add("w", 1_200_007).group("b").add("b", 70_001).build(d);
+                 Optimizer o = Optimizer.builder(a, Adam.builder().build())
+                         .lookahead(Lookahead.builder().syncPeriod(2).slowStepSize(0.5).build()).build()) {
+                assertTrue(d.describe().contains(sms + " SMs"), d.describe());
+                float[] x = new float[(int) a.length()];
+                java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+                for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+                a.valuesBuffer().write(0, x, 0, x.length);
+                for (int s = 0; s < 3; s++) {
+                    for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * 1e-2);
+                    a.gradsBuffer().write(0, x, 0, x.length);
+                    o.step();
+                }
+                long[] got = {Double.doubleToLongBits(o.gradientNorm()), Double.doubleToLongBits(o.slowDistance())};
+                float[] values = new float[(int) a.length()];
+                a.valuesBuffer().read(0, values, 0, values.length);
+                if (reference == null) {
+                    reference = got;
+                    referenceValues = values;
+                } else {
+                    assertEquals(reference[0], got[0], "gradient norm on " + sms + " SMs differs from 1 SM");
+                    assertEquals(reference[1], got[1], "slow distance on " + sms + " SMs differs from 1 SM");
+                    CudaTests.assertBits("values on " + sms + " SMs", referenceValues, values);
+                }
+            }
+        }
     }
 
     /** Opens on this thread, then uses everything from two other threads; equals the same run on the CPU. */
