@@ -2,14 +2,15 @@
 //
 // The .cu files are included unchanged (emu_shim.h, force-included by the Makefile, supplies the CUDA
 // built-ins), so what runs here is the kernels' own code: their indexing, float4 paths, ragged ends,
-// grid-stride loops and block reductions, with rules.cuh's per-element math. Every kernel a launcher
-// of src/main/java/dev/lookahead4j/cuda names is registered below; the driver refuses a kernel that is
-// in the PTX but not here.
+// grid-stride loops and block reductions, with rules.cuh's and mlp.cuh's per-element math. Every kernel
+// a launcher names (dev.lookahead4j.cuda.KernelNames, dev.lookahead4j.train.MlpKernelNames) is
+// registered below; the driver refuses a kernel that is in the PTX but not here.
 #include <cstring>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
+#include "../../cuda-kernels/mlp.cu"
 #include "../../cuda-kernels/reduce.cu"
 #include "../../cuda-kernels/step.cu"
 #include "emu.h"
@@ -53,6 +54,12 @@ const emu::Kernel registry[] = {
     EMU_KERNEL(la_distsq_partial),
     EMU_KERNEL(la_nonfinite_partial),
     EMU_KERNEL(la_reduce_final),
+    EMU_KERNEL(mlp_gather),
+    EMU_KERNEL(mlp_bias_act),
+    EMU_KERNEL(mlp_softmax_xent),
+    EMU_KERNEL(mlp_bias_grad),
+    EMU_KERNEL(mlp_relu_mask),
+    EMU_KERNEL(mlp_sum_rows),
     emu::Kernel{nullptr, 0, {}, nullptr},
 };
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lookahead4j.cuda.CudaTests;
 import dev.lookahead4j.replay.ReferenceCase;
+import dev.lookahead4j.train.CublasProbe;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -12,12 +13,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code replay --device cuda} writes the golden trajectories; {@code bench --device cuda} prints the
- * step, the host time per step() call, the device-to-device copy and the ratio. On a GPU, and on
+ * {@code replay --device cuda} writes the golden trajectories; {@code train --device cuda} trains on the
+ * device; {@code bench --device cuda} prints the step, the host time per step() call, the
+ * device-to-device copy and the ratio. On a GPU, and on
  * cuda-emu in CI (where the figures mean nothing, but every line must be there and well formed).
  */
 class CliCudaTest {
@@ -61,6 +64,18 @@ class CliCudaTest {
                 }
             }
         }
+    }
+
+    @Test
+    void trainOnCudaRunsTheModelOnTheDevice() {
+        CudaTests.openOrSkip().close();
+        Assumptions.assumeTrue(CudaTests.onEmulator() || CublasProbe.unavailableReason().isEmpty(),
+                "JCublas unusable here: the CPU fallback is TrainCommandTest's");
+        String out = run(0, "train", "--embedded", "--device", "cuda", "--epochs", "2", "--hidden", "32", "--train-samples", "256",
+                "--test-samples", "64", "--progress", "off", "--out", tmp.resolve("train").toString());
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("data: ") && l.contains(", device cuda:0 ")), out);
+        assertTrue(out.lines().noneMatch(l -> l.startsWith("note: --device")), out);
+        assertTrue(out.lines().filter(l -> l.matches("(adam|lookahead)\\(.* +2 .*")).count() == 2, out);
     }
 
     @Test

@@ -7,14 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lookahead4j.Device;
 import dev.lookahead4j.Lookahead;
+import dev.lookahead4j.cuda.CudaTests;
 import dev.lookahead4j.optim.Adam;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * The CUDA model against the Java model (GPU only: skips with the reason where CUDA device 0 or JCublas
- * is unusable). cuBLAS sums the products in another order than the Java kernels, so figures are
+ * The CUDA model against the Java model (on a GPU, and on cuda-emu with its SGEMM in CI; elsewhere it
+ * skips with the reason where CUDA device 0 or JCublas is unusable). cuBLAS sums the products in another order than the Java kernels, so figures are
  * compared within tolerances, not bit for bit:
  * <ul>
  *   <li>one training step from the same initialisation and batch: the batch loss within 1e-5 relative,
@@ -32,15 +33,10 @@ class CudaMlpTest {
     static final int[] WIDTHS = {784, 48, 24, 10};
 
     static Device openOrSkip() {
-        Device d;
-        try {
-            d = Device.cuda(0);
-        } catch (RuntimeException | LinkageError e) {
-            Assumptions.abort("no usable CUDA device, GPU test skipped: " + e.getMessage());
-            throw new AssertionError(e);
-        }
+        Device d = CudaTests.openOrSkip();
         if (CublasProbe.unavailableReason().isPresent()) {
             d.close();
+            if (CudaTests.onEmulator()) throw new AssertionError("cuda-emu's libcublas.so.12 did not load: " + CublasProbe.unavailableReason().get());
             Assumptions.abort("JCublas unusable, GPU test skipped: " + CublasProbe.unavailableReason().get());
         }
         return d;
