@@ -65,9 +65,9 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=c
   | sed 's/^/cublas: /' | tee -a "$WORK/device.txt"
 
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
-  note "GPU tests (dev.lookahead4j.cuda, and the CUDA-to-CPU checkpoint resume)"
+  note "GPU tests (dev.lookahead4j.cuda, the CUDA-to-CPU checkpoint resume, replay/bench/train --device cuda)"
   timeout "$(within 300)" bash .gpu/run test --disable-ansi-colors -cp "$JARS" --select-package=dev.lookahead4j.cuda \
-      --select-class=dev.lookahead4j.checkpoint.CudaToCpuResumeTest \
+      --select-class=dev.lookahead4j.checkpoint.CudaToCpuResumeTest --select-class=dev.lookahead4j.cli.CliCudaTest \
       --reports-dir="$WORK/junit" > "$OUT/gpu-tests.log" 2>&1
   rc=$?
   # the failed and aborted tests and their messages (tree marks ✘ / ■, or [X] / [A] in the ASCII theme

@@ -25,18 +25,21 @@ class ReplayCommandTest {
         Path out = tmp.resolve("out");
         int rc = Main.execute("replay", golden("p06_adam_la5.json").toString(), golden("p11_sgd_mom_la1.json").toString(), "--out", out.toString());
         assertEquals(0, rc);
-        for (String n : new String[] {"p06_adam_la5", "p11_sgd_mom_la1"}) {
-            ReferenceCase gold = ReferenceCase.load(golden(n + ".json"));
-            String written = Files.readString(out.resolve(n + ".json"));
-            for (var e : gold.expectParams.entrySet()) {
-                for (var t : e.getValue().entrySet()) {
-                    assertTrue(written.contains(ReferenceCase.base64(t.getValue())), n + " params step " + e.getKey() + " " + t.getKey());
-                }
+        for (String n : new String[] {"p06_adam_la5", "p11_sgd_mom_la1"}) assertResultHoldsTheGolden(out, n);
+    }
+
+    /** The result file {@code out/NAME.json} holds every golden parameter and slow-weight tensor of case NAME. */
+    static void assertResultHoldsTheGolden(Path out, String name) throws Exception {
+        ReferenceCase gold = ReferenceCase.load(golden(name + ".json"));
+        String written = Files.readString(out.resolve(name + ".json"));
+        for (var e : gold.expectParams.entrySet()) {
+            for (var t : e.getValue().entrySet()) {
+                assertTrue(written.contains(ReferenceCase.base64(t.getValue())), name + " params step " + e.getKey() + " " + t.getKey());
             }
-            for (var e : gold.expectSlow.entrySet()) {
-                for (var t : e.getValue().entrySet()) {
-                    assertTrue(written.contains(ReferenceCase.base64(t.getValue())), n + " slow step " + e.getKey() + " " + t.getKey());
-                }
+        }
+        for (var e : gold.expectSlow.entrySet()) {
+            for (var t : e.getValue().entrySet()) {
+                assertTrue(written.contains(ReferenceCase.base64(t.getValue())), name + " slow step " + e.getKey() + " " + t.getKey());
             }
         }
     }

@@ -36,12 +36,12 @@ import org.junit.jupiter.api.io.TempDir;
  * denormals, huge values, NaN and infinities, with realistic and with adversarial scalars.
  * NaNs compare equal whatever their payload ({@link Float#floatToIntBits}).
  */
-class HostKernelMathTest {
+public class HostKernelMathTest {
     static final int N = 257;           // odd: nothing may assume whole vectors
     static final int OP_SYNC_ONLY = 16; // la_host's op code of the forced sync
 
     /** The flag bits each rule reads. */
-    static int[] relevantFlags(RuleKind rule) {
+    public static int[] relevantFlags(RuleKind rule) {
         return switch (rule) {
             case SGD -> new int[] {F_MAXIMIZE, F_WEIGHT_DECAY, F_NESTEROV, F_MOMENTUM, F_FIRST_STEP};
             case ADAM -> new int[] {F_MAXIMIZE, F_WEIGHT_DECAY, F_DECOUPLED, F_AMSGRAD};
@@ -57,7 +57,7 @@ class HostKernelMathTest {
 
     // ------------------------------------------------------------------ inputs
 
-    static float value(SplittableRandom r) {
+    public static float value(SplittableRandom r) {
         int k = r.nextInt(100);
         if (k < 35) return (float) (r.nextGaussian() * Math.pow(10, r.nextDouble(-3, 3)));
         if (k < 43) return 0.0f;
@@ -73,7 +73,7 @@ class HostKernelMathTest {
     }
 
     /** Scalars as the host computes them for sensible hyperparameters (values need not be consistent). */
-    static float[] realisticScalars(RuleKind rule, SplittableRandom r) {
+    public static float[] realisticScalars(RuleKind rule, SplittableRandom r) {
         float[] s = new float[StepArgs.MAX_SCALARS];
         double lr = Math.pow(10, r.nextDouble(-4, -1)), wd = r.nextBoolean() ? 0.0 : Math.pow(10, r.nextDouble(-4, -1));
         double b1 = 0.9, b2 = new double[] {0.98, 0.99, 0.999}[r.nextInt(3)], eps = Math.pow(10, r.nextDouble(-10, -6));
@@ -105,7 +105,7 @@ class HostKernelMathTest {
         return s;
     }
 
-    static float[] adversarialScalars(SplittableRandom r) {
+    public static float[] adversarialScalars(SplittableRandom r) {
         float[] s = new float[StepArgs.MAX_SCALARS];
         for (int k = 0; k < s.length; k++) s[k] = value(r);
         return s;
