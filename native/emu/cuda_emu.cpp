@@ -34,6 +34,7 @@
 //   sms=4                multiprocessors per device
 //   memory=8589934592    bytes of device memory per device
 //   cc=90                compute capability
+//   trace=/path          append one line per driver call (name and sizes) to that file
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -131,6 +132,7 @@ struct Settings {
     int sms = 4;
     long long memory = 8LL << 30;
     int cc = 90;
+    std::string trace;  // a file to append one line per driver call to ("" = none)
 };
 
 struct Allocation {
@@ -180,6 +182,18 @@ Stream g_legacy{0, {}};
 std::set<Module*> g_modules;
 std::set<Function*> g_functions;
 int g_sticky = OK;  // a failed kernel poisons the context, as on a GPU
+std::FILE* g_trace = nullptr;
+
+// One line per driver call when the settings name a trace file (tests count launches and syncs).
+void trace(const char* fmt, ...) {
+    if (g_trace == nullptr) return;
+    va_list ap;
+    va_start(ap, fmt);
+    std::vfprintf(g_trace, fmt, ap);
+    va_end(ap);
+    std::fputc('\n', g_trace);
+    std::fflush(g_trace);
+}
 
 const long kPage = sysconf(_SC_PAGESIZE);
 
@@ -199,6 +213,7 @@ void read_settings() {
             else if (k == "sms") s.sms = (int) v;
             else if (k == "memory") s.memory = v;
             else if (k == "cc") s.cc = (int) v;
+            else if (k == "trace") s.trace = line.substr(eq + 1);
         }
     }
     g_settings = s;
@@ -479,6 +494,9 @@ EMU_API CUresult cuInit(unsigned flags) {
     LOCK;
     if (flags != 0) return fail(INVALID_VALUE, "cuInit flags must be 0");
     read_settings();
+    if (g_trace != nullptr) std::fclose(g_trace);
+    g_trace = g_settings.trace.empty() ? nullptr : std::fopen(g_settings.trace.c_str(), "a");
+    trace("cuInit");
     if (g_settings.devices <= 0) return fail(NO_DEVICE, "configured with no device");
     while ((int) g_contexts.size() < g_settings.devices) {
         g_contexts.push_back(std::make_unique<Context>());
@@ -551,6 +569,7 @@ EMU_API CUresult cuDeviceGetAttribute(int* v, int attribute, CUdevice d) {
 
 EMU_API CUresult cuDevicePrimaryCtxRetain(Context** ctx, CUdevice d) {
     LOCK;
+    trace("cuDevicePrimaryCtxRetain device=%d", d);
     if (!g_initialized) return NOT_INITIALIZED;
     if (ctx == nullptr) return INVALID_VALUE;
     if (d < 0 || d >= (int) g_contexts.size()) return INVALID_DEVICE;
@@ -562,6 +581,7 @@ EMU_API CUresult cuDevicePrimaryCtxRetain(Context** ctx, CUdevice d) {
 
 EMU_API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice d) {
     LOCK;
+    trace("cuDevicePrimaryCtxRelease device=%d", d);
     if (!g_initialized) return NOT_INITIALIZED;
     if (d < 0 || d >= (int) g_contexts.size()) return INVALID_DEVICE;
     Context* c = g_contexts[d].get();
@@ -578,6 +598,7 @@ EMU_API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice d) {
 
 EMU_API CUresult cuCtxSetCurrent(Context* ctx) {
     LOCK;
+    trace("cuCtxSetCurrent");
     if (!g_initialized) return NOT_INITIALIZED;
     if (ctx != nullptr) {
         bool known = false;
@@ -597,6 +618,7 @@ EMU_API CUresult cuCtxGetCurrent(Context** ctx) {
 
 EMU_API CUresult cuCtxSynchronize() {
     LOCK;
+    trace("cuCtxSynchronize");
     NEED_CONTEXT;
     drain_all();
     drain(&g_legacy);
@@ -605,6 +627,7 @@ EMU_API CUresult cuCtxSynchronize() {
 
 EMU_API CUresult cuMemGetInfo_v2(std::size_t* free_bytes, std::size_t* total) {
     LOCK;
+    trace("cuMemGetInfo");
     NEED_CONTEXT;
     if (free_bytes == nullptr || total == nullptr) return INVALID_VALUE;
     *total = (std::size_t) g_settings.memory;
@@ -614,6 +637,7 @@ EMU_API CUresult cuMemGetInfo_v2(std::size_t* free_bytes, std::size_t* total) {
 
 EMU_API CUresult cuMemAlloc_v2(CUdeviceptr* p, std::size_t bytes) {
     LOCK;
+    trace("cuMemAlloc bytes=%zu", bytes);
     NEED_CONTEXT;
     if (p == nullptr || bytes == 0) return fail(INVALID_VALUE, "cuMemAlloc of %zu bytes", bytes);
     if (g_sticky != OK) return g_sticky;
@@ -641,6 +665,7 @@ EMU_API CUresult cuMemAlloc_v2(CUdeviceptr* p, std::size_t bytes) {
 
 EMU_API CUresult cuMemFree_v2(CUdeviceptr p) {
     LOCK;
+    trace("cuMemFree");
     NEED_CONTEXT;
     auto it = g_allocations.find(p);
     if (it == g_allocations.end()) return fail(INVALID_VALUE, "cuMemFree(0x%llx): not the start of a live allocation", p);
@@ -654,6 +679,7 @@ EMU_API CUresult cuMemFree_v2(CUdeviceptr p) {
 
 EMU_API CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void* src, std::size_t bytes) {
     LOCK;
+    trace("cuMemcpyHtoD bytes=%zu", bytes);
     NEED_CONTEXT;
     if (bytes == 0) return OK;
     if (src == nullptr) return INVALID_VALUE;
@@ -667,6 +693,7 @@ EMU_API CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void* src, std::size_t b
 
 EMU_API CUresult cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, std::size_t bytes) {
     LOCK;
+    trace("cuMemcpyDtoH bytes=%zu", bytes);
     NEED_CONTEXT;
     if (bytes == 0) return OK;
     if (dst == nullptr) return INVALID_VALUE;
@@ -680,6 +707,7 @@ EMU_API CUresult cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, std::size_t bytes) 
 
 EMU_API CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, std::size_t bytes, void* stream) {
     LOCK;
+    trace("cuMemcpyDtoDAsync bytes=%zu stream=%p", bytes, stream);
     NEED_CONTEXT;
     int e;
     Stream* s = stream_of(stream, &e);
@@ -693,6 +721,7 @@ EMU_API CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, std::siz
 
 EMU_API CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned value, std::size_t n, void* stream) {
     LOCK;
+    trace("cuMemsetD32Async count=%zu stream=%p", n, stream);
     NEED_CONTEXT;
     int e;
     Stream* s = stream_of(stream, &e);
@@ -709,6 +738,7 @@ EMU_API CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned value, std::size_t n
 
 EMU_API CUresult cuStreamCreate(Stream** stream, unsigned flags) {
     LOCK;
+    trace("cuStreamCreate flags=%u", flags);
     NEED_CONTEXT;
     if (stream == nullptr || flags > 1) return fail(INVALID_VALUE, "cuStreamCreate flags %u", flags);
     Stream* s = new Stream{flags, {}};
@@ -719,6 +749,7 @@ EMU_API CUresult cuStreamCreate(Stream** stream, unsigned flags) {
 
 EMU_API CUresult cuStreamDestroy_v2(void* stream) {
     LOCK;
+    trace("cuStreamDestroy stream=%p", stream);
     NEED_CONTEXT;
     Stream* s = (Stream*) stream;
     if (g_streams.count(s) == 0) return fail(INVALID_HANDLE, "cuStreamDestroy: not a live stream: %p", stream);
@@ -730,6 +761,7 @@ EMU_API CUresult cuStreamDestroy_v2(void* stream) {
 
 EMU_API CUresult cuStreamSynchronize(void* stream) {
     LOCK;
+    trace("cuStreamSynchronize stream=%p", stream);
     NEED_CONTEXT;
     int e;
     Stream* s = stream_of(stream, &e);
@@ -741,6 +773,7 @@ EMU_API CUresult cuStreamSynchronize(void* stream) {
 
 EMU_API CUresult cuModuleLoadData(Module** module, const void* image) {
     LOCK;
+    trace("cuModuleLoadData");
     NEED_CONTEXT;
     if (module == nullptr || image == nullptr) return INVALID_VALUE;
     std::string ptx((const char*) image);
@@ -765,6 +798,7 @@ EMU_API CUresult cuModuleLoadData(Module** module, const void* image) {
 
 EMU_API CUresult cuModuleUnload(Module* module) {
     LOCK;
+    trace("cuModuleUnload");
     NEED_CONTEXT;
     if (g_modules.count(module) == 0) return fail(INVALID_HANDLE, "cuModuleUnload: not a loaded module");
     for (auto it = g_functions.begin(); it != g_functions.end();) {
@@ -782,6 +816,7 @@ EMU_API CUresult cuModuleUnload(Module* module) {
 
 EMU_API CUresult cuModuleGetFunction(Function** f, Module* module, const char* name) {
     LOCK;
+    trace("cuModuleGetFunction %s", name == nullptr ? "(null)" : name);
     NEED_CONTEXT;
     if (f == nullptr || name == nullptr) return INVALID_VALUE;
     if (g_modules.count(module) == 0) return fail(INVALID_HANDLE, "cuModuleGetFunction(%s): not a loaded module", name);
@@ -816,6 +851,7 @@ EMU_API CUresult cuModuleGetFunction(Function** f, Module* module, const char* n
 
 EMU_API CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int* blocks, Function* f, int block_size, std::size_t smem) {
     LOCK;
+    trace("cuOccupancyMaxActiveBlocksPerMultiprocessor");
     NEED_CONTEXT;
     if (blocks == nullptr || block_size <= 0) return INVALID_VALUE;
     if (g_functions.count(f) == 0) return fail(INVALID_HANDLE, "cuOccupancyMaxActiveBlocksPerMultiprocessor: not a function");
@@ -827,6 +863,7 @@ EMU_API CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int* blocks, Functi
 EMU_API CUresult cuLaunchKernel(Function* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                                 unsigned smem, void* stream, void** params, void** extra) {
     LOCK;
+    trace("cuLaunchKernel %s grid=%u block=%u stream=%p", g_functions.count(f) ? f->kernel->name : "(invalid)", gx, bx, stream);
     NEED_CONTEXT;
     if (g_functions.count(f) == 0) return fail(INVALID_HANDLE, "cuLaunchKernel: not a function of a loaded module");
     if (g_sticky != OK) return g_sticky;

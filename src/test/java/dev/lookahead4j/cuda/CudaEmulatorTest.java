@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Driver conditions no single GPU machine offers, staged with cuda-emu's settings file
  * ({@code LA_CUDA_EMU_CONFIG}, read by every {@code cuInit}): a driver older than the PTX, no device,
- * two devices, different multiprocessor counts; and every entry point used from threads that did not open the device (cuda-emu fails
+ * two devices, different multiprocessor counts, a trace of the driver calls a step makes; and every entry point used from threads that did not open the device (cuda-emu fails
  * any call made without a current context, as the driver does). Runs in the surefire execution
  * {@code cuda-emulator} only: elsewhere there is no way to stage these, and it skips saying so.
  */
@@ -133,6 +133,52 @@ class CudaEmulatorTest {
                     assertEquals(reference[1], got[1], "slow distance on " + sms + " SMs differs from 1 SM");
                     CudaTests.assertBits("values on " + sms + " SMs", referenceValues, values);
                 }
+            }
+        }
+    }
+
+    /** The driver calls cuda-emu traced since {@code from} bytes of {@code trace}, cuCtxSetCurrent left out. */
+    static List<String> callsSince(Path trace, long from) throws IOException {
+        byte[] all = Files.readAllBytes(trace);
+        String text = new String(all, (int) from, all.length - (int) from, java.nio.charset.StandardCharsets.UTF_8);
+        return text.lines().filter(l -> !l.equals("cuCtxSetCurrent")).toList();
+    }
+
+    /**
+     * Issue 3's hot-path promise, counted at the driver: with {@code PROPAGATE} a step() is exactly one
+     * kernel launch per parameter group and nothing else (no synchronisation, copy or allocation), the
+     * k-th step included (the sync is fused); with {@code SKIP_STEP} the finiteness check adds one partial
+     * launch per group, one final launch, one stream synchronisation and one 8-byte read.
+     */
+    @Test
+    void aStepIsOneLaunchPerGroupAndNoHostSynchronisation() throws IOException {
+        Path trace = tmp.resolve("trace.txt");
+        configure("trace=" + trace);
+        for (dev.lookahead4j.NonFinitePolicy policy : dev.lookahead4j.NonFinitePolicy.values()) {
+            if (policy == dev.lookahead4j.NonFinitePolicy.THROW) continue; // the same check as SKIP_STEP
+            try (Device d = Device.cuda(0);
+                 ParamArena a = ParamArena.builder().group("a").add("w", 5000).group("b").add("b", 77).group("c").add("c", 9).build(d);
+                 Optimizer o = Optimizer.builder(a, Adam.builder().build()).nonFinitePolicy(policy)
+                         .lookahead(Lookahead.builder().syncPeriod(3).pullback(Pullback.PULLBACK).build()).build()) {
+                a.setGrad("w", new float[5000]);
+                o.step(); // the first step prepares (allocations, argument blocks)
+                d.synchronize();
+                long mark = Files.size(trace);
+                int steps = 7; // steps 2..8: two of them (3 and 6) sync
+                for (int s = 0; s < steps; s++) o.step();
+                List<String> calls = callsSince(trace, mark);
+                List<String> expected = new java.util.ArrayList<>();
+                for (int s = 0; s < steps; s++) {
+                    if (policy == dev.lookahead4j.NonFinitePolicy.SKIP_STEP) {
+                        for (int g = 0; g < 3; g++) expected.add("cuLaunchKernel la_nonfinite_partial");
+                        expected.add("cuLaunchKernel la_reduce_final");
+                        expected.add("cuStreamSynchronize");
+                        expected.add("cuMemcpyDtoH bytes=8");
+                    }
+                    for (int g = 0; g < 3; g++) expected.add("cuLaunchKernel la_step_adam");
+                }
+                List<String> got = calls.stream().map(l -> l.replaceAll(" (grid|block|stream)=\\S+", "")).toList();
+                assertEquals(expected, got, policy + ": the driver calls of " + steps + " steps");
             }
         }
     }
