@@ -99,6 +99,44 @@ class PtxSymbolsTest {
         assertFalse(text.toLowerCase().contains("error"), "ptxas reported an error:\n" + text);
     }
 
+    /** The PTX text of entry {@code symbol}'s body. */
+    static String body(String ptx, String symbol) {
+        Matcher m = Pattern.compile("\\.entry\\s+" + Pattern.quote(symbol) + "\\s*\\(").matcher(ptx);
+        assertTrue(m.find(), symbol + " is not an .entry");
+        int open = ptx.indexOf('{', m.end());
+        int depth = 0, i = open;
+        for (; i < ptx.length(); i++) {
+            if (ptx.charAt(i) == '{') depth++;
+            else if (ptx.charAt(i) == '}' && --depth == 0) break;
+        }
+        return ptx.substring(open, i);
+    }
+
+    /**
+     * What a GPU would need to reach its bandwidth, checked where no GPU is: every step kernel moves its
+     * aligned part with 16-byte vector loads and stores (gradients through the read-only path,
+     * {@code ld.global.nc.v4}), and no kernel uses a stack frame (local memory).
+     */
+    @Test
+    void stepKernelsUseVectorLoadsAndStoresAndNoKernelHasAStackFrame() throws IOException {
+        String ptx = ptxOrSkip(KernelNames.STEP_PTX);
+        for (dev.lookahead4j.backend.RuleKind rule : dev.lookahead4j.backend.RuleKind.values()) {
+            String b = body(ptx, KernelNames.step(rule));
+            for (String op : new String[] {"ld.global.nc.v4.f32", "ld.global.v4.f32", "st.global.v4.f32"}) {
+                assertTrue(b.contains(op), KernelNames.step(rule) + " has no " + op + ": its vector path is not vectorised");
+            }
+        }
+        Path report = NativeBuild.nativeDir().resolve("ptxas-report.txt");
+        if (!Files.exists(report)) NativeBuild.missing(report.toString(), NativeBuild.nvccPresent());
+        Matcher frames = Pattern.compile("(\\d+) bytes stack frame").matcher(Files.readString(report));
+        int seen = 0;
+        while (frames.find()) {
+            seen++;
+            assertEquals("0", frames.group(1), "a kernel uses a stack frame (local memory): " + frames.group());
+        }
+        assertTrue(seen >= 2 * 11, "expected a stack-frame line per kernel and architecture, found " + seen);
+    }
+
     // ------------------------------------------------------------------ the MLP kernels (train/CudaMlp)
 
     /** The {@code .param} kinds of entry {@code symbol}: u64 -> P or L, u32 -> I, f32 -> F. */
