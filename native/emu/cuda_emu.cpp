@@ -596,6 +596,16 @@ EMU_API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice d) {
     return OK;
 }
 
+EMU_API CUresult cuDevicePrimaryCtxGetState(CUdevice d, unsigned* flags, int* active) {
+    LOCK;
+    if (!g_initialized) return NOT_INITIALIZED;
+    if (flags == nullptr || active == nullptr) return INVALID_VALUE;
+    if (d < 0 || d >= (int) g_contexts.size()) return INVALID_DEVICE;
+    *flags = 0;
+    *active = g_contexts[d]->refs > 0 ? 1 : 0;
+    return OK;
+}
+
 EMU_API CUresult cuCtxSetCurrent(Context* ctx) {
     LOCK;
     trace("cuCtxSetCurrent");

@@ -137,6 +137,58 @@ class CudaEmulatorTest {
         }
     }
 
+    /** Whether device 0's primary context is retained by anyone (cuda-emu answers from its reference count). */
+    static boolean primaryContextActive() {
+        jcuda.driver.CUdevice dev = new jcuda.driver.CUdevice();
+        CudaBackend.check(jcuda.driver.JCudaDriver.cuDeviceGet(dev, 0), "cuDeviceGet");
+        int[] flags = new int[1], active = new int[1];
+        CudaBackend.check(jcuda.driver.JCudaDriver.cuDevicePrimaryCtxGetState(dev, flags, active), "cuDevicePrimaryCtxGetState");
+        return active[0] != 0;
+    }
+
+    /** A failed open (driver too old for the PTX) releases the primary context it retained; close() does too. */
+    @Test
+    void aFailedOpenAndCloseLeaveThePrimaryContextReleased() throws IOException {
+        assertTrue(!primaryContextActive(), "another test left device 0's primary context retained");
+        Device d = Device.cuda(0);
+        assertTrue(primaryContextActive());
+        d.close();
+        assertTrue(!primaryContextActive(), "close() did not release the primary context");
+        configure("driver_version=12040");
+        assertThrows(IllegalStateException.class, () -> Device.cuda(0));
+        assertTrue(!primaryContextActive(), "a failed open kept the primary context");
+    }
+
+    /**
+     * Out of device memory in the middle of building an optimizer (the slow weights do not fit): the
+     * message names what and how much; the buffers it had allocated are freed, the arena is as it was,
+     * and an optimizer that fits can be built on it afterwards.
+     */
+    @Test
+    void outOfMemoryWhileBuildingAnOptimizerFreesWhatItHadAllocated() throws IOException {
+        configure("memory=2000000"); // the arena (2 x 400000 bytes, 400128 as cuda-emu rounds) and m, v fit; the slow weights do not
+        try (Device d = Device.cuda(0); ParamArena a = ParamArena.builder().add("w", 100_000).build(d)) {
+            CudaBackend b = CudaBackend.of(d);
+            long arenaBytes = b.liveBytes();
+            assertEquals(2 * 400_000, arenaBytes);
+            float[] w = new float[100_000];
+            java.util.Arrays.fill(w, 0.25f);
+            a.setValues("w", w);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> Optimizer.builder(a, Adam.builder().build())
+                    .lookahead(Lookahead.builder().syncPeriod(5).pullback(Pullback.PULLBACK).build()).build());
+            assertTrue(e.getMessage().startsWith("out of CUDA device memory allocating "), e.getMessage());
+            assertTrue(e.getMessage().contains("asked 400000 bytes"), e.getMessage());
+            assertEquals(arenaBytes, b.liveBytes(), "the optimizer's partial allocations were not freed");
+            CudaTests.assertBits("arena values", w, a.values("w"));
+            try (Optimizer o = Optimizer.builder(a, Adam.builder().build()).build()) {
+                a.setGrad("w", w);
+                o.step();
+                assertEquals(0.25f - 1e-3f, a.values("w")[0], 1e-7f);
+            }
+            assertEquals(arenaBytes, b.liveBytes());
+        }
+    }
+
     /** The driver calls cuda-emu traced since {@code from} bytes of {@code trace}, cuCtxSetCurrent left out. */
     static List<String> callsSince(Path trace, long from) throws IOException {
         byte[] all = Files.readAllBytes(trace);
