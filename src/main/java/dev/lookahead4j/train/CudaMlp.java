@@ -304,7 +304,8 @@ final class CudaMlp implements AutoCloseable {
 
     /** C = op(A) op(B), beta 0 (C overwritten), column-major, on the bound stream. */
     private void gemm(int ta, int tb, int m, int n, int k, Pointer a, int lda, Pointer b, int ldb, Pointer c, int ldc, String what) {
-        cublas(JCublas2.cublasSgemm(handle, ta, tb, m, n, k, one, a, lda, b, ldb, zero, c, ldc), "cublasSgemm (" + what + ")");
+        int r = JCublas2.cublasSgemm(handle, ta, tb, m, n, k, one, a, lda, b, ldb, zero, c, ldc);
+        if (r != CUBLAS_OK) cublas(r, "cublasSgemm (" + what + ")");
     }
 
     // ------------------------------------------------------------------ plumbing
@@ -330,7 +331,8 @@ final class CudaMlp implements AutoCloseable {
     }
 
     private void launch(CUfunction f, Launch args, int grid, int threads, CUstream s, String name) {
-        check(cuLaunchKernel(f, grid, 1, 1, threads, 1, 1, 0, s, args.params, null), "launch of " + name);
+        int r = cuLaunchKernel(f, grid, 1, 1, threads, 1, 1, 0, s, args.params, null);
+        if (r != CUresult.CUDA_SUCCESS) check(r, "launch of " + name); // the message only when needed: no garbage per launch
     }
 
     private CudaBuffer alloc(String what, long elements) {
