@@ -9,13 +9,15 @@ Measures, with CUDA events, the time per optimizer step of
            p.mul_(alpha).add_(cached, alpha=1-alpha); cached.copy_(p), one tensor at a time);
   copy     a device-to-device copy of the same number of floats (the bandwidth ceiling),
 on three layouts: one flat tensor of --params floats (the arena), ResNet-50's 161 parameter tensors and
-GPT-2 small's 148 (shapes only; no weights are downloaded).
+GPT-2 small's 148 (shapes only, from the architectures; no weights are downloaded, torchvision is not
+needed and, when installed, only cross-checks the ResNet-50 shapes).
 
 Bytes per step count each float read or written once: Adam reads p, g, m, v and writes p, m, v
 (28 bytes/param); a sync reads p and slow and writes both (16 bytes/param), once every k steps.
 GB/s = bytes / time; "copy" counts read + write (8 bytes/param).
 
   python3 bench/torch_gpu.py [--params 268435456] [--steps 50] [--k 5] [--alpha 0.5] [--layouts flat,resnet50,gpt2]
+  python3 bench/torch_gpu.py --check-layouts      (the layouts' sizes; needs neither a GPU nor torch)
 
 Prints one line per measurement, "RESULT layout variant params=N tensors=T ms_per_step=.. GB/s=.. params/s=..".
 """
@@ -23,17 +25,42 @@ import argparse
 import sys
 import time
 
-import torch
+try:
+    import torch
+except ImportError:  # --check-layouts needs no torch
+    torch = None
+
+
+def resnet50_architecture_shapes():
+    """ResNet-50's parameter shapes in torchvision's order, from the architecture (He et al. 2015, v1.5:
+    bottlenecks [3, 4, 6, 3], widths 64..512, expansion 4, a 1x1 downsample in each stage's first
+    block, batch-norm weight and bias after every convolution, a 1000-way classifier)."""
+    shapes = [(64, 3, 7, 7), (64,), (64,)]
+    inplanes = 64
+    for planes, blocks in ((64, 3), (128, 4), (256, 6), (512, 3)):
+        for b in range(blocks):
+            shapes += [(planes, inplanes, 1, 1), (planes,), (planes,),
+                       (planes, planes, 3, 3), (planes,), (planes,),
+                       (planes * 4, planes, 1, 1), (planes * 4,), (planes * 4,)]
+            if b == 0:
+                shapes += [(planes * 4, inplanes, 1, 1), (planes * 4,), (planes * 4,)]
+            inplanes = planes * 4
+    shapes += [(1000, 2048), (1000,)]
+    return shapes  # 161 tensors, 25,557,032 parameters
 
 
 def resnet50_shapes():
+    """torchvision's ResNet-50 shapes when torchvision is installed (checked against the architecture),
+    else the architecture's."""
+    shapes = resnet50_architecture_shapes()
     try:
         import torchvision
-        m = torchvision.models.resnet50(weights=None)
-        return [tuple(p.shape) for p in m.parameters()]
-    except Exception as e:  # torchvision missing or changed: say so, do not guess shapes
-        print(f"note: resnet50 layout skipped ({e})", file=sys.stderr)
-        return None
+    except ImportError:
+        return shapes
+    tv = [tuple(p.shape) for p in torchvision.models.resnet50(weights=None).parameters()]
+    if tv != shapes:
+        sys.exit("torchvision's ResNet-50 shapes differ from resnet50_architecture_shapes()")
+    return shapes
 
 
 def gpt2_small_shapes():
@@ -43,6 +70,19 @@ def gpt2_small_shapes():
         shapes += [(d,), (d,), (d, 3 * d), (3 * d,), (d, d), (d,), (d,), (d,), (d, ff), (ff,), (ff, d), (d,)]
     shapes += [(d,), (d,)]
     return shapes  # 148 tensors, 124,439,808 parameters (wte tied with the LM head)
+
+
+def numel(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def check_layouts():
+    """--check-layouts: the layouts' tensor and parameter counts (no torch needed; CI runs it)."""
+    for name, shapes in (("resnet50", resnet50_architecture_shapes()), ("gpt2", gpt2_small_shapes())):
+        print(f"{name} tensors={len(shapes)} params={sum(numel(s) for s in shapes)}")
 
 
 def make(shapes, dev):
@@ -81,8 +121,16 @@ class ForeachLookahead:
         self.opt.step()
         self.n += 1
         if self.n % self.k == 0:
-            torch._foreach_lerp_(self.slow, self.data, self.alpha)
-            torch._foreach_copy_(self.data, self.slow)
+            if hasattr(torch, "_foreach_lerp_"):
+                torch._foreach_lerp_(self.slow, self.data, self.alpha)
+            else:  # older PyTorch: the same update in two foreach ops
+                torch._foreach_mul_(self.slow, 1.0 - self.alpha)
+                torch._foreach_add_(self.slow, self.data, alpha=self.alpha)
+            if hasattr(torch, "_foreach_copy_"):
+                torch._foreach_copy_(self.data, self.slow)
+            else:
+                for d, s in zip(self.data, self.slow):
+                    d.copy_(s)
 
 
 class OfficialLookahead:
@@ -93,17 +141,17 @@ class OfficialLookahead:
         self.k, self.alpha, self.step_count = k, alpha, 0
         self.state = {p: {"cached_params": p.detach().clone()} for p in params}
 
-    @torch.no_grad()
     def step(self):
         self.opt.step()
         self.step_count += 1
         if self.step_count >= self.k:
             self.step_count = 0
-            for group in self.opt.param_groups:
-                for p in group["params"]:
-                    st = self.state[p]
-                    p.data.mul_(self.alpha).add_(st["cached_params"], alpha=1.0 - self.alpha)
-                    st["cached_params"].copy_(p.data)
+            with torch.no_grad():
+                for group in self.opt.param_groups:
+                    for p in group["params"]:
+                        st = self.state[p]
+                        p.data.mul_(self.alpha).add_(st["cached_params"], alpha=1.0 - self.alpha)
+                        st["cached_params"].copy_(p.data)
 
 
 def report(layout, variant, n, tensors, ms, host_ms, bytes_per_step):
@@ -120,7 +168,13 @@ def main():
     ap.add_argument("--k", type=int, default=5)
     ap.add_argument("--alpha", type=float, default=0.5)
     ap.add_argument("--layouts", default="flat,resnet50,gpt2")
+    ap.add_argument("--check-layouts", action="store_true", help="print the layouts' sizes and exit (no GPU, no torch)")
     a = ap.parse_args()
+    if a.check_layouts:
+        check_layouts()
+        return
+    if torch is None:
+        sys.exit("PyTorch is not installed")
     if not torch.cuda.is_available():
         sys.exit("no CUDA device visible to PyTorch")
     dev = torch.device("cuda")
@@ -131,7 +185,7 @@ def main():
         shapes = layouts[name]()
         if shapes is None:
             continue
-        n = sum(int(torch.Size(s).numel()) for s in shapes)
+        n = sum(numel(s) for s in shapes)
         bytes_per_step = 28 * 4 * n / 4 + 16 * n / a.k  # 28 B/param Adam + 16 B/param every k steps
         src = torch.empty(n, device=dev)
         dst = torch.empty_like(src)
