@@ -9,9 +9,10 @@ import dev.lookahead4j.backend.StepBuffers;
 
 /**
  * A prepared CPU step. The groups' ranges are cut into fixed blocks of {@link #BLOCK} elements
- * (independent of the thread count); each worker takes a contiguous run of blocks. Reductions keep
- * one double partial per block and add them in block order, so their results do not depend on the
- * number of threads.
+ * (independent of the thread count); each worker takes a contiguous run of blocks. The gradient norm
+ * and the slow distance add in the CUDA reductions' order ({@link ReductionOrder}: fixed chunks per
+ * group, 256 lanes and a tree per chunk, the same over the chunks' partials), so they do not depend on
+ * the number of threads and equal the CUDA backend's to the last bit.
  */
 final class CpuStep implements PreparedStep {
     static final int BLOCK = 1 << 16;
@@ -24,8 +25,11 @@ final class CpuStep implements PreparedStep {
     private final int[] blockSeg;
     private final int[] segGroup, segFrom, segTo;
     private final int blocks;
-    private final double[] partial;
     private final boolean[] finite;
+    // reductions: chunk c is [chunkFrom[c], chunkTo[c]), the groups' chunks in group order (ReductionOrder)
+    private final int[] chunkFrom, chunkTo;
+    private final double[] partial;
+    private final double[][] lanes; // per worker, and one more for the final sum
 
     private final WorkerPool.Task stepTask = this::stepWorker;
     private final WorkerPool.Task syncTask = this::syncWorker;
@@ -68,8 +72,20 @@ final class CpuStep implements PreparedStep {
         this.segGroup = sg;
         this.segFrom = sf;
         this.segTo = st;
-        this.partial = new double[Math.max(nb, 1)];
         this.finite = new boolean[backend.threads()];
+        int chunks = 0;
+        for (GroupRange g : groups) chunks += (int) ((g.length() + ReductionOrder.CHUNK - 1) / ReductionOrder.CHUNK);
+        this.chunkFrom = new int[chunks];
+        this.chunkTo = new int[chunks];
+        int c = 0;
+        for (GroupRange g : groups) {
+            for (long from = g.start(); from < g.end(); from += ReductionOrder.CHUNK) {
+                chunkFrom[c] = (int) from;
+                chunkTo[c++] = (int) Math.min(g.end(), from + ReductionOrder.CHUNK);
+            }
+        }
+        this.partial = new double[chunks];
+        this.lanes = new double[backend.threads() + 1][ReductionOrder.LANES];
     }
 
     private int firstBlock(int worker) {
@@ -134,18 +150,11 @@ final class CpuStep implements PreparedStep {
     }
 
     private void squaresWorker(int w, boolean distance) {
-        float[] x = arr(buffers.params());
+        float[] x = distance ? arr(buffers.params()) : arr(buffers.grads());
         float[] y = distance ? arr(buffers.slow()) : null;
-        if (!distance) x = arr(buffers.grads());
-        for (int b = firstBlock(w), e = firstBlock(w + 1); b < e; b++) {
-            double acc = 0.0;
-            for (int j = blockSeg[b]; j < blockSeg[b + 1]; j++) {
-                for (int i = segFrom[j], to = segTo[j]; i < to; i++) {
-                    double d = distance ? (double) x[i] - (double) y[i] : (double) x[i];
-                    acc += d * d;
-                }
-            }
-            partial[b] = acc;
+        int n = chunkFrom.length, threads = backend.threads();
+        for (int c = (int) ((long) n * w / threads), e = (int) ((long) n * (w + 1) / threads); c < e; c++) {
+            partial[c] = ReductionOrder.chunk(x, y, chunkFrom[c], chunkTo[c], lanes[w]);
         }
     }
 
@@ -174,8 +183,6 @@ final class CpuStep implements PreparedStep {
     }
 
     private double sum() {
-        double s = 0.0;
-        for (int b = 0; b < blocks; b++) s += partial[b];
-        return s;
+        return ReductionOrder.total(partial, partial.length, lanes[backend.threads()]);
     }
 }
