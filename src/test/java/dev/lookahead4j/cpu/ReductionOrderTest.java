@@ -56,6 +56,17 @@ class ReductionOrderTest {
     }
 
     @Test
+    void theConstantsAreTheKernels() throws Exception {
+        assertEquals(dev.lookahead4j.cuda.KernelNames.REDUCE_CHUNK, ReductionOrder.CHUNK);
+        assertEquals(dev.lookahead4j.cuda.KernelNames.REDUCE_THREADS, ReductionOrder.LANES);
+        String cu = java.nio.file.Files.readString(java.nio.file.Path.of("cuda-kernels/reduce.cu"));
+        org.junit.jupiter.api.Assertions.assertTrue(cu.contains("#define LA_CHUNK " + CHUNK) && cu.contains("#define LA_RED_THREADS " + THREADS),
+                "reduce.cu's LA_CHUNK / LA_RED_THREADS differ from ReductionOrder's");
+        assertEquals(CHUNK, ReductionOrder.CHUNK);
+        assertEquals(THREADS, ReductionOrder.LANES);
+    }
+
+    @Test
     void normAndDistanceAddInTheCudaKernelsOrderOnAnyThreadCount() {
         long[] bits = null;
         for (int threads : new int[] {1, 2, 3}) {
