@@ -22,9 +22,9 @@
 //   - modules: the PTX is parsed; a function must be one of its .entry points and a kernel compiled
 //     here (emu_kernels.cpp) with the same parameter sizes; launches check the block size against the
 //     entry's .maxntid; a PTX ISA newer than the emulated driver gives CUDA_ERROR_UNSUPPORTED_PTX_VERSION.
-//   - kernels: every CUDA thread runs; kernels whose PTX has barriers run as fibers, one per thread, and
-//     a barrier that not every thread of a block reaches is an error; float4 accesses are checked for
-//     16-byte alignment (trap).
+//   - kernels: every CUDA thread runs, in order or (order=reverse) last to first; kernels whose PTX has
+//     barriers run as fibers, one per thread, and a barrier that not every thread of a block reaches is
+//     an error; float4 accesses are checked for 16-byte alignment (trap).
 // Not emulated: concurrency between threads (they run one after the other, so races do not show), the
 // GPU's own rounding (the host's IEEE float arithmetic with -ffp-contract=off stands for it).
 //
@@ -35,6 +35,8 @@
 //   memory=8589934592    bytes of device memory per device
 //   cc=90                compute capability
 //   trace=/path          append one line per driver call (name and sizes) to that file
+//   order=reverse        run blocks and threads last to first (tests run both orders: a race or a
+//                        missing barrier changes a result in one of them)
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -133,6 +135,7 @@ struct Settings {
     long long memory = 8LL << 30;
     int cc = 90;
     std::string trace;  // a file to append one line per driver call to ("" = none)
+    bool reverse = false;  // order=reverse: blocks and threads run last to first
 };
 
 struct Allocation {
@@ -214,6 +217,7 @@ void read_settings() {
             else if (k == "memory") s.memory = v;
             else if (k == "cc") s.cc = (int) v;
             else if (k == "trace") s.trace = line.substr(eq + 1);
+            else if (k == "order") s.reverse = line.substr(eq + 1) == "reverse";
         }
     }
     g_settings = s;
@@ -320,16 +324,22 @@ bool run_grid(const Function* f, emu::Dim3 grid, emu::Dim3 block, const std::fun
     emu::g_blockDim = block;
     g_body = &body;
     g_kernel_name = f->kernel->name;
+    // blocks and threads in order, or last to first (order=reverse): a kernel whose result depends on
+    // the order its threads run in (a race, a missing barrier) gives another result one way or the other
+    const unsigned long long blocks = (unsigned long long) grid.x * grid.y * grid.z;
+    const bool rev = g_settings.reverse;
+    auto set_block = [&](unsigned long long i) {
+        const unsigned long long b = rev ? blocks - 1 - i : i;
+        emu::g_blockIdx = {(unsigned) (b % grid.x), (unsigned) (b / grid.x % grid.y), (unsigned) (b / ((unsigned long long) grid.x * grid.y))};
+    };
     if (!f->entry.barriers) {
-        for (unsigned bz = 0; bz < grid.z; bz++)
-            for (unsigned by = 0; by < grid.y; by++)
-                for (unsigned bx = 0; bx < grid.x; bx++) {
-                    emu::g_blockIdx = {bx, by, bz};
-                    for (unsigned t = 0; t < threads; t++) {
-                        set_thread(t);
-                        body();
-                    }
-                }
+        for (unsigned long long i = 0; i < blocks; i++) {
+            set_block(i);
+            for (unsigned k = 0; k < threads; k++) {
+                set_thread(rev ? threads - 1 - k : k);
+                body();
+            }
+        }
         return true;
     }
     if (g_stack_count < threads) {
@@ -343,41 +353,41 @@ bool run_grid(const Function* f, emu::Dim3 grid, emu::Dim3 block, const std::fun
         g_stack_count = threads;
     }
     g_fibers.resize(threads);
-    for (unsigned bz = 0; bz < grid.z; bz++)
-        for (unsigned by = 0; by < grid.y; by++)
-            for (unsigned bx = 0; bx < grid.x; bx++) {
-                emu::g_blockIdx = {bx, by, bz};
-                for (unsigned t = 0; t < threads; t++) {
-                    Fiber& fb = g_fibers[t];
-                    getcontext(&fb.context);
-                    fb.context.uc_stack.ss_sp = g_stacks + t * kFiberStack;
-                    fb.context.uc_stack.ss_size = kFiberStack;
-                    fb.context.uc_link = &g_scheduler;
-                    makecontext(&fb.context, fiber_main, 0);
-                    fb.state = 0;
-                }
-                for (;;) {
-                    for (unsigned t = 0; t < threads; t++) {
-                        if (g_fibers[t].state != 0) continue;
-                        set_thread(t);
-                        g_running = (int) t;
-                        swapcontext(&g_scheduler, &g_fibers[t].context);
-                    }
-                    g_running = -1;
-                    unsigned done = 0, waiting = 0;
-                    for (unsigned t = 0; t < threads; t++) {
-                        if (g_fibers[t].state == 2) done++;
-                        else if (g_fibers[t].state == 1) waiting++;
-                    }
-                    if (done == threads) break;
-                    if (done > 0) {
-                        fail(LAUNCH_FAILED, "%s: block (%u,%u,%u): %u threads wait at __syncthreads() that %u finished "
-                             "threads never reached (a barrier in divergent code)", f->kernel->name, bx, by, bz, waiting, done);
-                        return false;
-                    }
-                    for (unsigned t = 0; t < threads; t++) g_fibers[t].state = 0;  // all arrived: release the barrier
-                }
+    for (unsigned long long i = 0; i < blocks; i++) {
+        set_block(i);
+        for (unsigned t = 0; t < threads; t++) {
+            Fiber& fb = g_fibers[t];
+            getcontext(&fb.context);
+            fb.context.uc_stack.ss_sp = g_stacks + t * kFiberStack;
+            fb.context.uc_stack.ss_size = kFiberStack;
+            fb.context.uc_link = &g_scheduler;
+            makecontext(&fb.context, fiber_main, 0);
+            fb.state = 0;
+        }
+        for (;;) {
+            for (unsigned k = 0; k < threads; k++) {
+                const unsigned t = rev ? threads - 1 - k : k;
+                if (g_fibers[t].state != 0) continue;
+                set_thread(t);
+                g_running = (int) t;
+                swapcontext(&g_scheduler, &g_fibers[t].context);
             }
+            g_running = -1;
+            unsigned done = 0, waiting = 0;
+            for (unsigned t = 0; t < threads; t++) {
+                if (g_fibers[t].state == 2) done++;
+                else if (g_fibers[t].state == 1) waiting++;
+            }
+            if (done == threads) break;
+            if (done > 0) {
+                fail(LAUNCH_FAILED, "%s: block (%u,%u,%u): %u threads wait at __syncthreads() that %u finished "
+                     "threads never reached (a barrier in divergent code)", f->kernel->name, emu::g_blockIdx.x,
+                     emu::g_blockIdx.y, emu::g_blockIdx.z, waiting, done);
+                return false;
+            }
+            for (unsigned t = 0; t < threads; t++) g_fibers[t].state = 0;  // all arrived: release the barrier
+        }
+    }
     return true;
 }
 

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Driver conditions no single GPU machine offers, staged with cuda-emu's settings file
  * ({@code LA_CUDA_EMU_CONFIG}, read by every {@code cuInit}): a driver older than the PTX, no device,
- * two devices, different multiprocessor counts, a trace of the driver calls a step makes; and every entry point used from threads that did not open the device (cuda-emu fails
+ * two devices, different multiprocessor counts, threads run last to first, a trace of the driver calls a
+ * step makes; and every entry point used from threads that did not open the device (cuda-emu fails
  * any call made without a current context, as the driver does). Runs in the surefire execution
  * {@code cuda-emulator} only: elsewhere there is no way to stage these, and it skips saying so.
  */
@@ -235,6 +236,62 @@ class CudaEmulatorTest {
                 assertEquals(expected, got, policy + ": the driver calls of " + steps + " steps");
             }
         }
+    }
+
+    /**
+     * With cuda-emu running every grid's blocks and every block's threads last to first, the results are
+     * still the CPU backend's to the last bit (steps with fused syncs, a forced sync, the reductions): no
+     * kernel depends on the order its threads run in (a race or a missing barrier would show in one of
+     * the two orders; every other test runs the first-to-last one).
+     */
+    @Test
+    void resultsDoNotDependOnTheOrderThreadsRunIn() throws IOException {
+        configure("order=reverse", "sms=3");
+        for (dev.lookahead4j.optim.InnerOptimizer inner : new dev.lookahead4j.optim.InnerOptimizer[] {
+                Adam.builder().amsgrad(true).weightDecay(1e-2).build(),
+                dev.lookahead4j.optim.RmsProp.builder().centered(true).momentum(0.9).build(),
+                dev.lookahead4j.optim.NAdam.builder().build()}) {
+            float[][] got = new float[2][];
+            long[][] sums = new long[2][];
+            int side = 0;
+            for (Device d : new Device[] {Device.cpu(2), Device.cuda(0)}) {
+                try (d; ParamArena a = ParamArena.builder().group("a").add("w", 200_003).add("v", 5).group("b").add("b", 70_001).build(d);
+                     Optimizer o = Optimizer.builder(a, inner).lookahead(Lookahead.builder().syncPeriod(2).pullback(Pullback.PULLBACK).build()).build()) {
+                    java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+                    float[] x = new float[(int) a.length()];
+                    for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+                    a.valuesBuffer().write(0, x, 0, x.length);
+                    for (int s = 0; s < 5; s++) {
+                        for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * 1e-2);
+                        a.gradsBuffer().write(0, x, 0, x.length);
+                        o.step();
+                    }
+                    o.sync();
+                    sums[side] = new long[] {Double.doubleToLongBits(o.gradientNorm()), Double.doubleToLongBits(o.slowDistance())};
+                    java.util.List<float[]> all = new java.util.ArrayList<>();
+                    all.add(read(a.valuesBuffer()));
+                    for (dev.lookahead4j.backend.Buffer b : o.stateBuffers().values()) all.add(read(b));
+                    int n = 0;
+                    for (float[] f : all) n += f.length;
+                    got[side] = new float[n];
+                    n = 0;
+                    for (float[] f : all) {
+                        System.arraycopy(f, 0, got[side], n, f.length);
+                        n += f.length;
+                    }
+                }
+                side++;
+            }
+            CudaTests.assertBits(inner.typeName() + ": values and states, threads last to first", got[0], got[1]);
+            assertEquals(sums[0][0], sums[1][0], inner.typeName() + ": gradient norm, threads last to first");
+            assertEquals(sums[0][1], sums[1][1], inner.typeName() + ": slow distance, threads last to first");
+        }
+    }
+
+    static float[] read(dev.lookahead4j.backend.Buffer b) {
+        float[] x = new float[(int) b.length()];
+        b.read(0, x, 0, x.length);
+        return x;
     }
 
     /** Opens on this thread, then uses everything from two other threads; equals the same run on the CPU. */
