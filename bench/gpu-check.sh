@@ -23,6 +23,10 @@
 #   carry:     [".gpu"]
 #   timeout_s: 540
 # Run it by hand on any CUDA machine with .gpu/ present the same way (OUT defaults to /tmp/gpu-check).
+# Rehearse it without a GPU, on cuda-emu (checks the script, the packing and the tests; the figures mean
+# nothing), after `mvn test-compile` and gpu-pack:
+#   LD_LIBRARY_PATH=$PWD/target/native/cuda-emu JAVA_TOOL_OPTIONS=-Dlookahead4j.cuda.emulator=$PWD/target/native/cuda-emu \
+#     PARAMS=1048576 STEPS=3 SKIP_TORCH=1 bash bench/gpu-check.sh
 # Knobs: PARAMS (default 268435456), STEPS (50), BUDGET (450 s), SKIP_TESTS=1, SKIP_TORCH=1, SKIP_TRAIN=1.
 # The training part (4) adds at most 2 x 60 s (timeouts); on the embedded data it should take seconds.
 # SKIP_TORCH=1 or SKIP_TESTS=1 make room if the whole check nears the device tool's limit.
