@@ -1,17 +1,39 @@
-// step.cu — the fused optimizer step kernels: one kernel per inner rule, applied to one parameter
-// group's element range [start, end) of the flat arena, with the Lookahead sync (and the pullback
-// policy) folded into the same pass when args.sync is set; and the standalone forced-sync kernel.
+// step.cu — the fused optimizer step kernels: one kernel per inner rule, applied to up to
+// LA_MAX_GROUPS parameter groups of the flat arena at once (each group its element range [start, end)
+// and its own scalars), with the Lookahead sync (and the pullback policy) folded into the same pass
+// when a group's args.sync is set; and the standalone forced-sync kernel.
 //
-// Launch (dev.lookahead4j.cuda.CudaStep): one launch per group per step, grid-stride loops, the grid
-// sized from the multiprocessor count. The per-element math is rules.cuh, shared with the host build
-// that CI compares bit for bit against the Java backend.
+// Launch (dev.lookahead4j.cuda.CudaStep): one launch per step for all groups (one per LA_MAX_GROUPS
+// groups beyond that). The grid, sized from the multiprocessor count, is split between the groups in
+// proportion to their sizes: group k owns blocks [first_block, first_block + blocks) and runs a
+// grid-stride loop over its range with those blocks alone. The per-element math is rules.cuh, shared
+// with the host build that CI compares bit for bit against the Java backend.
 //
 // Loads are float4 wherever the range allows: ParamArena aligns every group to 32 elements and
 // cuMemAlloc to 256 bytes, so an index that is a multiple of 4 is a 16-byte-aligned address. A range
 // that does not start or end on a multiple of 4 has its few ragged elements done one at a time.
+#include <cstddef>
+
 #include "rules.cuh"
 
 #define LA_STEP_THREADS 256
+
+// The groups of one step launch, passed by value (3080 bytes: kernel parameters may take 4096). Java
+// writes it in dev.lookahead4j.cuda.CudaStep (offsets there: keep the two in the same layout).
+#define LA_MAX_GROUPS 32
+struct LaGroup {
+    long long start, end;  // the element range
+    int first_block;       // the group's first block in the grid
+    int blocks;            // and its number of blocks (>= 1)
+    LaStepArgs a;          // its scalars and flags, and the step's sync arguments
+};                         // 96 bytes (92 + padding to 8)
+struct LaGroups {
+    int count;             // groups in use, 1 .. LA_MAX_GROUPS
+    LaGroup group[LA_MAX_GROUPS];
+};
+static_assert(sizeof(LaStepArgs) == 68, "LaStepArgs is 17 words (CudaStep.ARGS_BYTES)");
+static_assert(sizeof(LaGroup) == 96 && offsetof(LaGroup, a) == 24, "LaGroup layout (CudaStep.GROUP_BYTES)");
+static_assert(sizeof(LaGroups) == 3080 && offsetof(LaGroups, group) == 8, "LaGroups layout (CudaStep.GROUPS_BYTES)");
 
 namespace {
 
@@ -23,14 +45,15 @@ __device__ __forceinline__ void la_set_lane(float4& v, int k, float x) {
     if (k == 0) v.x = x; else if (k == 1) v.y = x; else if (k == 2) v.z = x; else v.w = x;
 }
 
+// One group's range [start, end) with `blocks` blocks, of which this is block `block`.
 template <int RULE>
 __device__ __forceinline__ void la_step_range(float* __restrict__ p, const float* __restrict__ g,
                                               float* __restrict__ s0, float* __restrict__ s1,
                                               float* __restrict__ s2, float* __restrict__ slow,
                                               float* __restrict__ cache, long long start, long long end,
-                                              const LaStepArgs& a) {
-    const long long tid = (long long) blockIdx.x * blockDim.x + threadIdx.x;
-    const long long stride = (long long) gridDim.x * blockDim.x;
+                                              const LaStepArgs& a, long long block, long long blocks) {
+    const long long tid = block * blockDim.x + threadIdx.x;
+    const long long stride = blocks * blockDim.x;
     // [vs, ve): the part of the range made of whole, aligned float4s
     long long vs = (start + 3) & ~3LL, ve = end & ~3LL;
     if (ve < vs) vs = ve = start;  // a range inside one float4: all ragged
@@ -77,17 +100,30 @@ __device__ __forceinline__ void la_step_range(float* __restrict__ p, const float
     }
 }
 
+// The groups of one launch. The block's group is the last whose first_block is <= blockIdx.x (the
+// host lays the groups out in block order, every one with at least one block).
+template <int RULE>
+__device__ __forceinline__ void la_step_groups(float* p, const float* g, float* s0, float* s1, float* s2,
+                                               float* slow, float* cache, const LaGroups& m) {
+    int k = 0;
+    for (int j = 1; j < m.count; j++) {
+        if (m.group[j].first_block <= (int) blockIdx.x) k = j;
+    }
+    const LaGroup& G = m.group[k];
+    la_step_range<RULE>(p, g, s0, s1, s2, slow, cache, G.start, G.end, G.a, (long long) blockIdx.x - G.first_block, G.blocks);
+}
+
 }  // namespace
 
-// One kernel per rule; every one has the same parameter list (CudaStep builds it once per group):
+// One kernel per rule; every one has the same parameter list (CudaStep builds it once per launch):
 //   p, g, s0, s1, s2, slow, cache   device pointers to the whole arena buffers (0 where unused)
-//   start, end                      the group's element range
-//   a                               the group's scalars and flags and the step's sync arguments
+//   m                               the groups: ranges, blocks, scalars and flags, the step's sync arguments
+// m is read where it lies (__grid_constant__), so indexing it by group needs no local copy.
 #define LA_STEP_KERNEL(NAME, RULE)                                                                        \
     extern "C" __global__ void __launch_bounds__(LA_STEP_THREADS)                                         \
     NAME(float* p, const float* g, float* s0, float* s1, float* s2, float* slow, float* cache,           \
-         long long start, long long end, LaStepArgs a) {                                                   \
-        la_step_range<RULE>(p, g, s0, s1, s2, slow, cache, start, end, a);                               \
+         const __grid_constant__ LaGroups m) {                                                             \
+        la_step_groups<RULE>(p, g, s0, s1, s2, slow, cache, m);                                          \
     }
 
 LA_STEP_KERNEL(la_step_sgd, LA_RULE_SGD)

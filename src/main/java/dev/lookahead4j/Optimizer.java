@@ -41,7 +41,7 @@ import java.util.function.Supplier;
  * phi_0 = theta_0). The first sync happens after inner step k, then 2k, ...; the inner optimizer's
  * state (step count, moments) carries on across syncs unless the {@link Pullback} policy says otherwise.
  *
- * <p>Each step is one pass over the arena (one parallel loop on the CPU, one launch per group on CUDA) that
+ * <p>Each step is one pass over the arena (one parallel loop on the CPU, one launch for up to 32 groups on CUDA) that
  * applies the inner rule and, on sync steps, the Lookahead update in the same pass. Per-step scalars
  * (bias corrections, RAdam's rectification, NAdam's mu products) are computed here, once, in double.
  *

@@ -164,7 +164,7 @@ final class BenchCommand implements Callable<Integer> {
      * rounds above run too few steps for that on a large arena): a small arena of the same rule and
      * Lookahead, {@link #HOST_WARMUP} steps, then the best of {@link #HOST_ROUNDS} rounds of
      * {@link #HOST_STEPS}, the device synchronised between rounds so the launch queue never fills. The
-     * host work of a step does not depend on the arena's size (one launch per group).
+     * host work of a step does not depend on the arena's size (one launch for up to 32 groups).
      */
     static double hostMicrosPerStep(Device d, InnerOptimizer inner, Lookahead la, NonFinitePolicy policy) {
         try (ParamArena a = ParamArena.builder().add("w", HOST_PARAMS).build(d);

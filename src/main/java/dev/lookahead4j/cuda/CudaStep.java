@@ -18,18 +18,26 @@ import jcuda.driver.CUfunction;
 import jcuda.driver.CUstream;
 
 /**
- * A prepared CUDA step: one launch per parameter group per step, everything built here once.
+ * A prepared CUDA step: one launch per step for all parameter groups (one per {@link #MAX_GROUPS}
+ * groups beyond that), everything built here once.
  *
  * <p>Each launcher's argument list mirrors its kernel's signature in {@code cuda-kernels/*.cu}. Every
- * argument lives in its own small direct buffer; the per-group {@code LaStepArgs} struct (17 words:
- * {@code float s[12]; int flags; int sync; float alpha; float one_minus_alpha; int pullback}) is
- * rewritten in place before each launch. {@code cuLaunchKernel} copies the arguments when it
- * enqueues, so {@link #step()} allocates nothing and does not wait for the GPU.
+ * argument lives in its own small direct buffer. The step kernels take the groups by value as
+ * {@code LaGroups} (step.cu): {@code int count}, then per group {@code long long start, end; int
+ * first_block, blocks;} and its {@code LaStepArgs} (17 words: {@code float s[12]; int flags; int sync;
+ * float alpha; float one_minus_alpha; int pullback}). The ranges and block shares are written once
+ * here; the scalars are rewritten in place before each launch. {@code cuLaunchKernel} copies the
+ * arguments when it enqueues, so {@link #step()} allocates nothing and does not wait for the GPU.
  */
 final class CudaStep implements PreparedStep {
     /** Bytes of the kernels' {@code LaStepArgs}. */
     static final int ARGS_BYTES = (StepArgs.MAX_SCALARS + 5) * 4;
     private static final int OFF_FLAGS = 48, OFF_SYNC = 52, OFF_ALPHA = 56, OFF_ONE_MINUS_ALPHA = 60, OFF_PULLBACK = 64;
+    /** Groups per launch, step.cu's {@code LA_MAX_GROUPS}. */
+    static final int MAX_GROUPS = 32;
+    /** Bytes of a {@code LaGroup} and of {@code LaGroups} (step.cu's static_asserts say the same). */
+    static final int GROUP_BYTES = 96, GROUPS_BYTES = 8 + MAX_GROUPS * GROUP_BYTES;
+    private static final int OFF_GROUP = 8, OFF_START = 0, OFF_END = 8, OFF_FIRST_BLOCK = 16, OFF_BLOCKS = 20, OFF_ARGS = 24;
 
     private final CudaBackend backend;
     private final RuleKind rule;
@@ -39,7 +47,9 @@ final class CudaStep implements PreparedStep {
     private final CUfunction stepFn;
     private final String stepLaunch; // the error message's subject, built once: step() allocates nothing
 
-    private final ByteBuffer[] stepStruct;
+    // launch b covers the groups launchGroups[b] (non-empty ones, in order); its LaGroups is launchStruct[b]
+    private final int[][] launchGroups;
+    private final ByteBuffer[] launchStruct;
     private final Pointer[] stepParams;
     private final int[] stepGrid;
 
@@ -96,9 +106,35 @@ final class CudaStep implements PreparedStep {
 
         int n = groups.length;
         int sms = backend.multiprocessors();
-        stepStruct = new ByteBuffer[n];
-        stepParams = new Pointer[n];
-        stepGrid = new int[n];
+        // the step launches: the non-empty groups, MAX_GROUPS at a time, the grid shared by size
+        int[] nonEmpty = java.util.stream.IntStream.range(0, n).filter(g -> groups[g].length() > 0).toArray();
+        int launches = (nonEmpty.length + MAX_GROUPS - 1) / MAX_GROUPS;
+        launchGroups = new int[launches][];
+        launchStruct = new ByteBuffer[launches];
+        stepParams = new Pointer[launches];
+        stepGrid = new int[launches];
+        long maxBlocks = Math.max(1, (long) sms * backend.stepBlocksPerSm(rule));
+        for (int l = 0; l < launches; l++) {
+            int[] members = java.util.Arrays.copyOfRange(nonEmpty, l * MAX_GROUPS, Math.min(nonEmpty.length, (l + 1) * MAX_GROUPS));
+            launchGroups[l] = members;
+            int[] blocks = shareBlocks(members, groups, maxBlocks);
+            ByteBuffer m = direct(GROUPS_BYTES);
+            m.putInt(0, members.length);
+            int first = 0;
+            for (int k = 0; k < members.length; k++) {
+                int at = OFF_GROUP + k * GROUP_BYTES;
+                m.putLong(at + OFF_START, groups[members[k]].start());
+                m.putLong(at + OFF_END, groups[members[k]].end());
+                m.putInt(at + OFF_FIRST_BLOCK, first);
+                m.putInt(at + OFF_BLOCKS, blocks[k]);
+                first += blocks[k];
+            }
+            launchStruct[l] = m;
+            stepGrid[l] = first;
+            // la_step_*(p, g, s0, s1, s2, slow, cache, LaGroups m)
+            stepParams[l] = Pointer.to(addr(b.params()), addr(b.grads()), addr(b.s0()), addr(b.s1()), addr(b.s2()),
+                    addr(b.slow()), addr(b.cache()), Pointer.to(m));
+        }
         syncParams = new Pointer[n];
         syncGrid = new int[n];
         partialBase = new long[n];
@@ -110,11 +146,6 @@ final class CudaStep implements PreparedStep {
         long chunks = 0;
         for (int g = 0; g < n; g++) {
             long start = groups[g].start(), end = groups[g].end(), len = end - start;
-            stepStruct[g] = direct(ARGS_BYTES);
-            // la_step_*(p, g, s0, s1, s2, slow, cache, long long start, long long end, LaStepArgs a)
-            stepParams[g] = Pointer.to(addr(b.params()), addr(b.grads()), addr(b.s0()), addr(b.s1()), addr(b.s2()),
-                    addr(b.slow()), addr(b.cache()), int64(start), int64(end), Pointer.to(stepStruct[g]));
-            stepGrid[g] = grid((len + 3) / 4, KernelNames.STEP_THREADS, (long) sms * backend.stepBlocksPerSm(rule));
             // la_sync(p, m, slow, cache, long long start, long long end, float alpha, float one_minus_alpha, int pullback)
             syncParams[g] = Pointer.to(addr(b.params()), addr(b.s0()), addr(b.slow()), addr(b.cache()), int64(start), int64(end),
                     Pointer.to(syncAlpha), Pointer.to(syncOneMinusAlpha), Pointer.to(syncPullback));
@@ -140,26 +171,55 @@ final class CudaStep implements PreparedStep {
         if (a.sync && !hasSlow) throw new IllegalStateException("a sync step needs the slow-weights buffer, and this step has none");
         backend.checkOpen();
         backend.makeCurrent();
-        CUstream s = backend.stream();
-        for (int g = 0; g < stepParams.length; g++) {
+        for (int g = 0; g < groups.length; g++) {
             int f = a.flags[g];
             if (!hasS0 && usesS0(f)) throw new IllegalStateException(rule + " with momentum needs the s0 buffer, and this step has none");
             if (!hasS2 && usesS2(f)) throw new IllegalStateException(rule + " with AMSGrad/centered needs the s2 buffer, and this step has none");
             if (a.sync && a.pullback == RuleKind.PULLBACK_PULLBACK && usesS0(f) && !hasCache) {
                 throw new IllegalStateException("the PULLBACK policy needs the cache buffer, and this step has none");
             }
-            ByteBuffer st = stepStruct[g];
-            float[] sc = a.scalars[g];
-            for (int k = 0; k < StepArgs.MAX_SCALARS; k++) st.putFloat(4 * k, sc[k]);
-            st.putInt(OFF_FLAGS, f);
-            st.putInt(OFF_SYNC, a.sync ? 1 : 0);
-            st.putFloat(OFF_ALPHA, a.alpha);
-            st.putFloat(OFF_ONE_MINUS_ALPHA, a.oneMinusAlpha);
-            st.putInt(OFF_PULLBACK, a.pullback);
-            if (groups[g].length() == 0) continue;
-            CudaBackend.check(cuLaunchKernel(stepFn, stepGrid[g], 1, 1, KernelNames.STEP_THREADS, 1, 1, 0, s, stepParams[g], null),
+        }
+        CUstream s = backend.stream();
+        for (int l = 0; l < stepParams.length; l++) {
+            ByteBuffer st = launchStruct[l];
+            int[] members = launchGroups[l];
+            for (int k = 0; k < members.length; k++) {
+                int at = OFF_GROUP + k * GROUP_BYTES + OFF_ARGS, g = members[k];
+                float[] sc = a.scalars[g];
+                for (int j = 0; j < StepArgs.MAX_SCALARS; j++) st.putFloat(at + 4 * j, sc[j]);
+                st.putInt(at + OFF_FLAGS, a.flags[g]);
+                st.putInt(at + OFF_SYNC, a.sync ? 1 : 0);
+                st.putFloat(at + OFF_ALPHA, a.alpha);
+                st.putFloat(at + OFF_ONE_MINUS_ALPHA, a.oneMinusAlpha);
+                st.putInt(at + OFF_PULLBACK, a.pullback);
+            }
+            CudaBackend.check(cuLaunchKernel(stepFn, stepGrid[l], 1, 1, KernelNames.STEP_THREADS, 1, 1, 0, s, stepParams[l], null),
                     stepLaunch);
         }
+    }
+
+    /** Kernel launches per step (one per {@link #MAX_GROUPS} non-empty groups). */
+    int launches() { return stepParams.length; }
+
+    /**
+     * Blocks for each of {@code members}: what its float4s need at {@link KernelNames#STEP_THREADS}
+     * threads a block, or, when the launch would exceed {@code maxBlocks} (a full wave), a share of
+     * them in proportion to that need; at least one each.
+     */
+    static int[] shareBlocks(int[] members, GroupRange[] groups, long maxBlocks) {
+        long[] need = new long[members.length];
+        long total = 0;
+        for (int k = 0; k < members.length; k++) {
+            long float4s = (groups[members[k]].length() + 3) / 4;
+            need[k] = Math.max(1, (float4s + KernelNames.STEP_THREADS - 1) / KernelNames.STEP_THREADS);
+            total += need[k];
+        }
+        int[] out = new int[members.length];
+        for (int k = 0; k < members.length; k++) {
+            long b = total <= maxBlocks ? need[k] : Math.max(1, (long) ((double) maxBlocks * need[k] / total));
+            out[k] = (int) Math.min(b, Integer.MAX_VALUE / (2L * MAX_GROUPS));
+        }
+        return out;
     }
 
     private boolean usesS0(int f) {

@@ -132,6 +132,65 @@ class CudaRaggedRangesTest {
         }
     }
 
+    /**
+     * 70 groups, 63 of them non-empty (more than the 32 one launch takes: two launches), of every size
+     * from empty and one element to several thousand, ragged, each with its own scalars: a step with a
+     * sync, then the reductions, equal the CPU backend's to the bit.
+     */
+    @org.junit.jupiter.api.Test
+    void seventyGroupsInThreeLaunchesEqualTheCpuBackend() {
+        SplittableRandom r = new SplittableRandom(70);
+        GroupRange[] ranges = new GroupRange[70];
+        int at = 0;
+        for (int k = 0; k < ranges.length; k++) {
+            int len = k % 10 == 3 ? 0 : k % 10 == 5 ? 1 : r.nextInt(1, k % 4 == 0 ? 5000 : 300);
+            ranges[k] = new GroupRange(at, at + len);
+            at += len + r.nextInt(0, 3);
+        }
+        int length = at + 5;
+        float[][] init = new float[7][length];
+        for (float[] x : init) for (int i = 0; i < length; i++) x[i] = (float) r.nextGaussian();
+        StepArgs args = new StepArgs(ranges.length);
+        for (int g = 0; g < ranges.length; g++) {
+            System.arraycopy(HostKernelMathTest.realisticScalars(RuleKind.ADAM, r), 0, args.scalars[g], 0, StepArgs.MAX_SCALARS);
+            args.flags[g] = g % 3 == 0 ? RuleKind.F_WEIGHT_DECAY | RuleKind.F_DECOUPLED : 0;
+        }
+        args.sync = true;
+        args.alpha = 0.5f;
+        args.oneMinusAlpha = 0.5f;
+        args.pullback = RuleKind.PULLBACK_PULLBACK;
+        Buffer[] c = new Buffer[7], g = new Buffer[7];
+        for (int k = 0; k < 7; k++) {
+            if (k == 4) continue; // no s2 (no AMSGrad)
+            c[k] = cpu.allocate("c" + k, length);
+            g[k] = cuda.allocate("g" + k, length);
+            c[k].write(0, init[k], 0, length);
+            g[k].write(0, init[k], 0, length);
+        }
+        try {
+            PreparedStep pc = cpu.prepare(RuleKind.ADAM, new StepBuffers(c[0], c[1], c[2], c[3], c[4], c[5], c[6]), ranges, args);
+            PreparedStep pg = cuda.prepare(RuleKind.ADAM, new StepBuffers(g[0], g[1], g[2], g[3], g[4], g[5], g[6]), ranges, args);
+            assertEquals(2, ((CudaStep) pg).launches(), "63 non-empty groups: two launches of at most 32");
+            pc.step();
+            pg.step();
+            String[] names = {"p", "g", "s0", "s1", "s2", "slow", "cache"};
+            for (int k = 0; k < 7; k++) {
+                if (c[k] != null) CudaTests.assertBits("70 groups: " + names[k], readAll(c[k]), readAll(g[k]));
+            }
+            assertSameBits("70 groups: gradient squared norm", pc.gradientSquaredNorm(), pg.gradientSquaredNorm());
+            assertSameBits("70 groups: slow distance squared", pc.slowDistanceSquared(), pg.slowDistanceSquared());
+        } finally {
+            for (Buffer b : c) if (b != null) b.close();
+            for (Buffer b : g) if (b != null) b.close();
+        }
+    }
+
+    static float[] readAll(Buffer b) {
+        float[] x = new float[(int) b.length()];
+        b.read(0, x, 0, x.length);
+        return x;
+    }
+
     static void compare(String label, Buffer[] c, Buffer[] g) {
         String[] names = {"p", "g", "s0", "s1", "s2", "slow", "cache"};
         for (int k = 0; k < 7; k++) {
