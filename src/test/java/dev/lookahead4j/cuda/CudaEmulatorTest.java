@@ -270,8 +270,8 @@ class CudaEmulatorTest {
                     o.sync();
                     sums[side] = new long[] {Double.doubleToLongBits(o.gradientNorm()), Double.doubleToLongBits(o.slowDistance())};
                     java.util.List<float[]> all = new java.util.ArrayList<>();
-                    all.add(read(a.valuesBuffer()));
-                    for (dev.lookahead4j.backend.Buffer b : o.stateBuffers().values()) all.add(read(b));
+                    all.add(CudaTests.readAll(a.valuesBuffer()));
+                    for (dev.lookahead4j.backend.Buffer b : o.stateBuffers().values()) all.add(CudaTests.readAll(b));
                     int n = 0;
                     for (float[] f : all) n += f.length;
                     got[side] = new float[n];
@@ -287,12 +287,6 @@ class CudaEmulatorTest {
             assertEquals(sums[0][0], sums[1][0], inner.typeName() + ": gradient norm, threads last to first");
             assertEquals(sums[0][1], sums[1][1], inner.typeName() + ": slow distance, threads last to first");
         }
-    }
-
-    static float[] read(dev.lookahead4j.backend.Buffer b) {
-        float[] x = new float[(int) b.length()];
-        b.read(0, x, 0, x.length);
-        return x;
     }
 
     /** Opens on this thread, then uses everything from two other threads; equals the same run on the CPU. */

@@ -83,12 +83,6 @@ class CudaRaggedRangesTest {
         return out;
     }
 
-    static float[] read(Buffer b) {
-        float[] x = new float[LENGTH];
-        b.read(0, x, 0, LENGTH);
-        return x;
-    }
-
     static void assertSameBits(String what, double expected, double actual) {
         assertEquals(Double.doubleToLongBits(expected), Double.doubleToLongBits(actual), what + ": cpu " + expected + ", cuda " + actual);
     }
@@ -175,7 +169,7 @@ class CudaRaggedRangesTest {
             pg.step();
             String[] names = {"p", "g", "s0", "s1", "s2", "slow", "cache"};
             for (int k = 0; k < 7; k++) {
-                if (c[k] != null) CudaTests.assertBits("70 groups: " + names[k], readAll(c[k]), readAll(g[k]));
+                if (c[k] != null) CudaTests.assertBits("70 groups: " + names[k], CudaTests.readAll(c[k]), CudaTests.readAll(g[k]));
             }
             assertSameBits("70 groups: gradient squared norm", pc.gradientSquaredNorm(), pg.gradientSquaredNorm());
             assertSameBits("70 groups: slow distance squared", pc.slowDistanceSquared(), pg.slowDistanceSquared());
@@ -185,17 +179,11 @@ class CudaRaggedRangesTest {
         }
     }
 
-    static float[] readAll(Buffer b) {
-        float[] x = new float[(int) b.length()];
-        b.read(0, x, 0, x.length);
-        return x;
-    }
-
     static void compare(String label, Buffer[] c, Buffer[] g) {
         String[] names = {"p", "g", "s0", "s1", "s2", "slow", "cache"};
         for (int k = 0; k < 7; k++) {
             if (c[k] == null) continue;
-            CudaTests.assertBits(label + " " + names[k], read(c[k]), read(g[k]));
+            CudaTests.assertBits(label + " " + names[k], CudaTests.readAll(c[k]), CudaTests.readAll(g[k]));
         }
     }
 }

@@ -49,6 +49,13 @@ public final class CudaTests {
         }
     }
 
+    /** All of {@code b}'s floats. */
+    public static float[] readAll(dev.lookahead4j.backend.Buffer b) {
+        float[] x = new float[(int) b.length()];
+        b.read(0, x, 0, x.length);
+        return x;
+    }
+
     /** Bitwise equality (NaN payloads aside) with the first differences in the message. */
     public static void assertBits(String what, float[] expected, float[] actual) {
         if (expected.length != actual.length) fail(what + ": length " + actual.length + ", expected " + expected.length);

@@ -146,17 +146,11 @@ class CudaVsCpuTest {
         }
     }
 
-    static float[] all(Buffer b) {
-        float[] x = new float[(int) b.length()];
-        b.read(0, x, 0, x.length);
-        return x;
-    }
-
     static void compareAll(String label, Run c, Run g) {
-        CudaTests.assertBits(label + " params", all(c.arena.valuesBuffer()), all(g.arena.valuesBuffer()));
+        CudaTests.assertBits(label + " params", CudaTests.readAll(c.arena.valuesBuffer()), CudaTests.readAll(g.arena.valuesBuffer()));
         Map<String, Buffer> cs = c.opt.stateBuffers(), gs = g.opt.stateBuffers();
         assertEquals(cs.keySet(), gs.keySet());
-        for (String k : cs.keySet()) CudaTests.assertBits(label + " " + k, all(cs.get(k)), all(gs.get(k)));
+        for (String k : cs.keySet()) CudaTests.assertBits(label + " " + k, CudaTests.readAll(cs.get(k)), CudaTests.readAll(gs.get(k)));
     }
 
     @ParameterizedTest(name = "{0} lookahead={2}")
