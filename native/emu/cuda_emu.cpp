@@ -181,7 +181,7 @@ thread_local Context* t_current = nullptr;
 std::map<CUdeviceptr, Allocation> g_allocations;  // by address
 long long g_used = 0;
 std::set<Stream*> g_streams;
-Stream g_legacy{0, {}};
+Stream g_legacy{0, {}};  // the legacy default stream: its work runs at once (enqueue), it never queues
 std::set<Module*> g_modules;
 std::set<Function*> g_functions;
 int g_sticky = OK;  // a failed kernel poisons the context, as on a GPU
@@ -465,7 +465,6 @@ int needed_driver(const std::string& ptx) {
 
 void destroy_everything() {
     drain_all();
-    drain(&g_legacy);
     for (Function* f : g_functions) delete f;
     g_functions.clear();
     for (Module* m : g_modules) delete m;
@@ -641,7 +640,6 @@ EMU_API CUresult cuCtxSynchronize() {
     trace("cuCtxSynchronize");
     NEED_CONTEXT;
     drain_all();
-    drain(&g_legacy);
     return g_sticky;
 }
 
@@ -690,7 +688,6 @@ EMU_API CUresult cuMemFree_v2(CUdeviceptr p) {
     auto it = g_allocations.find(p);
     if (it == g_allocations.end()) return fail(INVALID_VALUE, "cuMemFree(0x%llx): not the start of a live allocation", p);
     drain_all();  // cuMemFree waits for the device
-    drain(&g_legacy);
     munmap(it->second.map, it->second.map_bytes);
     g_used -= (long long) ((it->second.bytes + 255) & ~(std::size_t) 255);
     g_allocations.erase(it);
@@ -706,7 +703,6 @@ EMU_API CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void* src, std::size_t b
     int e = check_range("cuMemcpyHtoD", dst, bytes);
     if (e != OK) return e;
     drain_blocking();
-    drain(&g_legacy);
     std::memcpy((void*) dst, src, bytes);
     return g_sticky;
 }
@@ -720,7 +716,6 @@ EMU_API CUresult cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, std::size_t bytes) 
     int e = check_range("cuMemcpyDtoH", src, bytes);
     if (e != OK) return e;
     drain_blocking();
-    drain(&g_legacy);
     std::memcpy(dst, (const void*) src, bytes);
     return g_sticky;
 }

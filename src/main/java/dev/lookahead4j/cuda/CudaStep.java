@@ -216,8 +216,8 @@ final class CudaStep implements PreparedStep {
         }
         int[] out = new int[members.length];
         for (int k = 0; k < members.length; k++) {
-            long b = total <= maxBlocks ? need[k] : Math.max(1, (long) ((double) maxBlocks * need[k] / total));
-            out[k] = (int) Math.min(b, Integer.MAX_VALUE / (2L * MAX_GROUPS));
+            // at most maxBlocks (a multiprocessor count times blocks per multiprocessor): fits an int
+            out[k] = (int) (total <= maxBlocks ? need[k] : Math.max(1, (long) ((double) maxBlocks * need[k] / total)));
         }
         return out;
     }
